@@ -1,0 +1,6 @@
+/// W3C trace context parent header, carried on every record.
+pub const HEADER_TRACEPARENT: &str = "traceparent";
+/// W3C trace context vendor state, carried when the source sent one.
+pub const HEADER_TRACESTATE: &str = "tracestate";
+/// The record's schema version, so a reader can route old records before parsing.
+pub const HEADER_SCHEMA: &str = "schema";

@@ -1,0 +1,50 @@
+use orch_contracts::Topics;
+use rdkafka::ClientConfig;
+
+/// Connection and topic settings shared by every service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KafkaConfig {
+    /// Kafka bootstrap servers, comma-separated host:port pairs.
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
+    pub kafka_bootstrap_servers: String,
+
+    /// Prefix for every topic name, e.g. `staging.`; empty gives `events.raw` etc.
+    #[arg(long, env = "KAFKA_TOPIC_PREFIX", default_value = "")]
+    pub kafka_topic_prefix: String,
+
+    /// Partitions for a topic this service creates because it is missing.
+    /// Partitions bound the dispatcher's parallelism across replicas.
+    #[arg(long, env = "KAFKA_TOPIC_PARTITIONS", default_value_t = 6)]
+    pub kafka_topic_partitions: i32,
+
+    /// Replication factor for topics this service creates (3 on MSK).
+    #[arg(long, env = "KAFKA_TOPIC_REPLICATION_FACTOR", default_value_t = 1)]
+    pub kafka_topic_replication_factor: i32,
+}
+
+impl KafkaConfig {
+    /// Settings for a local broker at `bootstrap` with topics under `prefix`.
+    pub fn local(bootstrap: &str, prefix: &str) -> Self {
+        Self {
+            kafka_bootstrap_servers: bootstrap.to_owned(),
+            kafka_topic_prefix: prefix.to_owned(),
+            kafka_topic_partitions: 6,
+            kafka_topic_replication_factor: 1,
+        }
+    }
+
+    /// The topic names under this deployment's prefix.
+    pub fn topics(&self) -> Topics {
+        Topics::with_prefix(&self.kafka_topic_prefix)
+    }
+
+    /// A client configuration with the connection settings every client shares;
+    /// each client adds its own role-specific settings.
+    pub fn client_config(&self, client_id: &str) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.kafka_bootstrap_servers)
+            .set("client.id", client_id);
+        config
+    }
+}

@@ -1,0 +1,147 @@
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use orch_contracts::{HEADER_TRACEPARENT, HEADER_TRACESTATE, RawEventRecord, TraceContext};
+use orch_http::Problem;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+
+use crate::domain::NewEvent;
+use crate::startup::AppState;
+
+pub(super) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/events", post(accept))
+        .route("/api/v1/events", post(accept))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.source_keys.clone(),
+            orch_http::require_key,
+        ))
+        .with_state(state)
+}
+
+/// `POST /events`: validate, publish durably, answer 202.
+async fn accept(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !is_json(&headers) {
+        return Problem::unsupported_media_type().into_response();
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Problem::too_large(state.max_body_bytes).into_response();
+        }
+        Err(rejection) => return Problem::malformed(rejection.body_text()).into_response(),
+    };
+    let object = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(object)) => object,
+        Ok(_) => return Problem::malformed("The body must be a JSON object.").into_response(),
+        Err(error) => {
+            return Problem::malformed(format!("The body is not valid JSON: {error}."))
+                .into_response();
+        }
+    };
+    let event = match NewEvent::from_json(object) {
+        Ok(event) => event,
+        Err(errors) => return Problem::invalid_fields(errors).into_response(),
+    };
+
+    let trace = incoming_trace(&headers).map_or_else(TraceContext::new_root, |parent| parent.child());
+    let tracestate = headers.get(HEADER_TRACESTATE).and_then(|v| v.to_str().ok());
+    let record = RawEventRecord::new(
+        event.id.into_string(),
+        event.name,
+        event.body,
+        event.timestamp.utc(),
+        trace.trace_id(),
+        event.extra,
+    );
+    if let Err(error) = state.publisher.publish(&record, &trace.to_header(), tracestate).await {
+        tracing::warn!(event_id = %record.id, error = %error, "Event not accepted: Kafka did not acknowledge it.");
+        metrics::counter!("events_rejected_total", "reason" => "kafka_unavailable").increment(1);
+        return Problem::unavailable("The event could not be made durable; it was not accepted.")
+            .into_response();
+    }
+    metrics::counter!("events_accepted_total").increment(1);
+    tracing::info!(event_id = %record.id, trace_id = %record.trace_id, "Event accepted.");
+
+    let status_url = format!(
+        "{}/events/{}",
+        state.status_base_url.trim_end_matches('/'),
+        percent_encode_path_segment(&record.id)
+    );
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "id": record.id,
+            "status": "accepted",
+            "trace_id": record.trace_id,
+            "status_url": status_url,
+        })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&status_url) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// JSON is `application/json` or any `application/*+json`, with or without parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A caller's valid `traceparent`; an invalid one starts a new trace rather
+/// than failing the request, as the W3C spec asks.
+fn incoming_trace(headers: &HeaderMap) -> Option<TraceContext> {
+    let value = headers.get(HEADER_TRACEPARENT)?.to_str().ok()?;
+    TraceContext::parse(value).ok()
+}
+
+/// Ids may hold `/`, `?`, spaces or any Unicode: escape all but the unreserved
+/// characters so the status URL always names this one event.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+fn percent_encode_path_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types_are_recognised() {
+        for (value, expected) in [
+            ("application/json", true),
+            ("Application/JSON; charset=utf-8", true),
+            ("application/cloudevents+json", true),
+            ("text/plain", false),
+            ("application/x-www-form-urlencoded", false),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            assert_eq!(is_json(&headers), expected, "{value}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn status_url_segment_escapes_reserved_characters() {
+        assert_eq!(percent_encode_path_segment("e1"), "e1");
+        assert_eq!(percent_encode_path_segment("a/b c?é"), "a%2Fb%20c%3F%C3%A9");
+    }
+}

@@ -1,0 +1,20 @@
+//! The dispatcher: consumes `events.raw` in a consumer group, enriches each
+//! event, delivers it to the target's GraphQL API within the rate limit, retries
+//! what may succeed later, dead-letters what never will, and records every
+//! outcome on `events.status` before committing the offset.
+
+pub mod classify;
+pub mod config;
+mod backoff;
+mod consumer;
+mod delivery;
+mod enrich;
+mod error;
+mod graphql;
+mod ops;
+mod outcomes;
+mod startup;
+
+pub use config::DispatcherConfig;
+pub use error::StartupError;
+pub use startup::Application;

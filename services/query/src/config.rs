@@ -1,0 +1,59 @@
+//! Configuration, read from environment variables (or the matching flags).
+
+use std::net::SocketAddr;
+
+use orch_http::ApiKeys;
+use orch_kafka::KafkaConfig;
+use orch_telemetry::TelemetryConfig;
+use secrecy::SecretString;
+
+/// Everything the query service reads at start-up.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "orch-query", about = "Projects event statuses into Postgres and serves look-ups.")]
+pub struct QueryConfig {
+    /// Address to listen on for the HTTP API.
+    #[arg(long, env = "QUERY_LISTEN_ADDR", default_value = "127.0.0.1:8082")]
+    pub listen_addr: SocketAddr,
+
+    /// Reader (support role) keys: comma-separated `sha256:<hex>` hashes.
+    /// Keep them distinct from the source keys of the command service.
+    #[arg(long, env = "QUERY_READER_KEY_HASHES", value_parser = ApiKeys::parse)]
+    pub reader_key_hashes: ApiKeys,
+
+    /// Postgres connection URL. Never logged.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator",
+        hide_default_value = true,
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub database_url: SecretString,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "QUERY_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    pub db_max_connections: u32,
+
+    /// Consumer group of the projector.
+    #[arg(long, env = "QUERY_GROUP_ID", default_value = "orch-projector")]
+    pub group_id: String,
+
+    /// Most records written to Postgres in one transaction.
+    #[arg(long, env = "QUERY_BATCH_MAX", default_value_t = 1_000)]
+    pub batch_max: usize,
+
+    /// Longest wait to fill a batch once its first record arrived.
+    #[arg(long, env = "QUERY_BATCH_WAIT_MS", default_value_t = 20)]
+    pub batch_wait_ms: u64,
+
+    #[command(flatten)]
+    pub kafka: KafkaConfig,
+
+    #[command(flatten)]
+    pub telemetry: TelemetryConfig,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value.to_owned()))
+}

@@ -1,0 +1,14 @@
+//! The query service: projects `events.raw` and `events.status` into Postgres
+//! (idempotently, never moving a status backwards) and serves look-ups.
+
+pub mod config;
+mod db;
+mod error;
+mod projector;
+mod routes;
+mod startup;
+
+pub use config::QueryConfig;
+pub use db::migrate;
+pub use error::StartupError;
+pub use startup::Application;

@@ -1,0 +1,117 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use orch_contracts::Topics;
+use rdkafka::Message;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use sqlx::PgPool;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::batch::Batch;
+use super::store;
+use crate::QueryConfig;
+
+/// Largest wait between attempts to write a batch while Postgres is down.
+const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A consumer in the projector group, subscribed to raw and status records.
+pub(crate) fn build(config: &QueryConfig) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+    let consumer: StreamConsumer = config
+        .kafka
+        .client_config("orch-projector")
+        .set("group.id", &config.group_id)
+        .set("auto.offset.reset", "earliest")
+        // Only offsets stored after the batch's transaction committed are committed.
+        .set("enable.auto.commit", "true")
+        .set("auto.commit.interval.ms", "1000")
+        .set("enable.auto.offset.store", "false")
+        .set("session.timeout.ms", "10000")
+        .create()?;
+    let topics = config.kafka.topics();
+    consumer.subscribe(&[&topics.raw, &topics.status])?;
+    Ok(consumer)
+}
+
+/// Batches records, writes each batch durably, then stores its offsets.
+pub(crate) async fn run(
+    consumer: StreamConsumer,
+    pool: PgPool,
+    topics: Topics,
+    batch_max: usize,
+    batch_wait: Duration,
+    shutdown: CancellationToken,
+) {
+    'batches: loop {
+        let mut batch = Batch::default();
+        // Last offset seen per (topic, partition); librdkafka commits it + 1.
+        let mut offsets: HashMap<(String, i32), i64> = HashMap::new();
+        let mut count = 0;
+        let mut deadline = None;
+        while count < batch_max {
+            let wait = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let received = tokio::select! {
+                () = shutdown.cancelled() => break 'batches,
+                () = wait => break,
+                received = consumer.recv() => received,
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, "Consumer error; continuing.");
+                    continue;
+                }
+            };
+            deadline.get_or_insert_with(|| Instant::now() + batch_wait);
+            count += 1;
+            let payload = message.payload().unwrap_or_default();
+            if let Err(error) = batch.push(&topics, message.topic(), payload) {
+                // Kafka keeps the record; skipping it here loses nothing that a
+                // fixed projector could not rebuild.
+                tracing::error!(topic = message.topic(), partition = message.partition(),
+                    offset = message.offset(), %error, "Skipping unreadable record.");
+                metrics::counter!("projection_records_skipped_total").increment(1);
+            }
+            offsets.insert((message.topic().to_owned(), message.partition()), message.offset());
+        }
+        if !batch.is_empty() && write_until_done(&pool, &batch, &shutdown).await.is_err() {
+            break;
+        }
+        metrics::histogram!("projection_batch_size").record(count as f64);
+        for ((topic, partition), offset) in offsets {
+            if let Err(error) = consumer.store_offset(&topic, partition, offset) {
+                tracing::warn!(%error, %topic, partition, "Could not store offset.");
+            }
+        }
+    }
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) | Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+        Err(error) => tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed."),
+    }
+    consumer.unsubscribe();
+}
+
+/// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
+/// leaving its offsets unstored so the batch is replayed later.
+async fn write_until_done(pool: &PgPool, batch: &Batch, shutdown: &CancellationToken) -> Result<(), ()> {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match store::write(pool, batch).await {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Projection write failed; retrying.");
+                metrics::counter!("projection_write_failures_total").increment(1);
+                tokio::select! {
+                    () = shutdown.cancelled() => return Err(()),
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(MAX_WRITE_BACKOFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The projector: reads `events.raw` and `events.status` in its own consumer
+//! group, writes each batch in one transaction, and stores offsets only after
+//! that transaction commits, so a crash replays at most the last batch (which
+//! the idempotent upserts absorb).
+
+mod batch;
+mod consumer;
+mod store;
+
+pub(crate) use consumer::{build, run};

@@ -1,0 +1,79 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use orch_http::ApiKeys;
+use rdkafka::consumer::StreamConsumer;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{QueryConfig, StartupError, db, projector, routes};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) pool: PgPool,
+    pub(crate) reader_keys: ApiKeys,
+}
+
+/// A query service with its schema migrated, consumer subscribed and port bound.
+pub struct Application {
+    listener: TcpListener,
+    consumer: StreamConsumer,
+    pool: PgPool,
+    config: QueryConfig,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("listener", &self.listener).finish()
+    }
+}
+
+impl Application {
+    /// Connects and migrates the database, creates missing topics, subscribes
+    /// the projector and binds the listen address.
+    pub async fn build(config: QueryConfig) -> Result<Self, StartupError> {
+        let pool = db::connect(&config).await?;
+        db::migrate(&pool).await?;
+        orch_kafka::ensure_topics(&config.kafka).await?;
+        let consumer = projector::build(&config)?;
+        let listener = TcpListener::bind(config.listen_addr).await?;
+        tracing::info!(addr = %listener.local_addr()?, "Query service listening.");
+        Ok(Self {
+            listener,
+            consumer,
+            pool,
+            config,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Projects and serves until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
+        let projector = tokio::spawn(projector::run(
+            self.consumer,
+            self.pool.clone(),
+            self.config.kafka.topics(),
+            self.config.batch_max.max(1),
+            Duration::from_millis(self.config.batch_wait_ms),
+            shutdown.clone(),
+        ));
+        let state = AppState {
+            pool: self.pool,
+            reader_keys: self.config.reader_key_hashes,
+        };
+        let served = orch_http::serve(self.listener, routes::router(state), shutdown).await;
+        if projector.await.is_err() {
+            tracing::error!("The projector task panicked.");
+        }
+        tracing::info!("Query service stopped.");
+        Ok(served?)
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: every service in-process on port 0, talking through the
+//! real Kafka broker and the real Postgres that `dev/platform up` starts.
+//! Each test gets its own topic prefix, consumer groups and database.
+
+mod support;
+
+mod command_api;
+mod dead_letters;
+mod projection;
+mod walking_skeleton;

@@ -1,0 +1,28 @@
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+
+/// Arguments of `orchctl hash-key`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct HashKeyArgs {
+    /// The key; read from standard input when omitted, so it stays out of shell history.
+    key: Option<String>,
+}
+
+pub(crate) fn run(args: HashKeyArgs) -> anyhow::Result<()> {
+    let key = match args.key {
+        Some(key) => key,
+        None => std::io::stdin()
+            .lock()
+            .lines()
+            .next()
+            .context("No key given: pass it as an argument or on standard input.")?
+            .context("Could not read the key from standard input")?,
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        bail!("The key is empty.");
+    }
+    println!("{}", orch_http::hash_key(key));
+    Ok(())
+}
