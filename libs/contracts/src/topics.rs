@@ -32,7 +32,10 @@ mod tests {
     #[test]
     fn prefix_is_prepended_to_every_topic() {
         let topics = Topics::with_prefix("t1.");
-        assert_eq!(topics.all(), ["t1.events.raw", "t1.events.status", "t1.events.dlq"]);
+        assert_eq!(
+            topics.all(),
+            ["t1.events.raw", "t1.events.status", "t1.events.dlq"]
+        );
         assert_eq!(Topics::with_prefix("").raw, "events.raw");
     }
 }

@@ -149,7 +149,11 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
         ] {
-            assert_eq!(TraceContext::parse(bad), Err(TraceParentError::Malformed), "{bad}");
+            assert_eq!(
+                TraceContext::parse(bad),
+                Err(TraceParentError::Malformed),
+                "{bad}"
+            );
         }
         assert_eq!(
             TraceContext::parse("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),

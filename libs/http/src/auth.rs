@@ -44,10 +44,19 @@ mod tests {
 
     #[test]
     fn reads_bearer_case_insensitively_then_api_key_header() {
-        assert_eq!(presented_key(&headers(&[("authorization", "Bearer k1")])), Some("k1"));
-        assert_eq!(presented_key(&headers(&[("authorization", "bearer k1")])), Some("k1"));
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "Bearer k1")])),
+            Some("k1")
+        );
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "bearer k1")])),
+            Some("k1")
+        );
         assert_eq!(presented_key(&headers(&[("x-api-key", "k2")])), Some("k2"));
-        assert_eq!(presented_key(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(
+            presented_key(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
         assert_eq!(presented_key(&headers(&[])), None);
     }
 }

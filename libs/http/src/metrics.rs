@@ -1,12 +1,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Buckets for latency histograms, in seconds: dense below the 500 ms promise.
@@ -33,8 +33,10 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     })
 }
 
-/// `GET /metrics` in the Prometheus text format.
+/// `GET /metrics` in the Prometheus text format. Building it installs the
+/// registry, so metrics recorded before the first scrape are not lost.
 pub fn metrics_route() -> Router {
+    metrics_handle();
     Router::new().route("/metrics", get(render))
 }
 

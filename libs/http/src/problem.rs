@@ -52,7 +52,12 @@ impl Problem {
 
     /// 400: the body is not JSON, or not the JSON shape expected.
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Malformed request",
+            detail,
+        )
     }
 
     /// 422: well-formed, but these fields are invalid.
@@ -61,7 +66,12 @@ impl Problem {
         let detail = format!("Invalid fields: {}.", names.join(", "));
         Self {
             errors,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields", "Invalid fields", detail)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-fields",
+                "Invalid fields",
+                detail,
+            )
         }
     }
 
@@ -98,6 +108,16 @@ impl Problem {
     /// 404: nothing at this address.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    /// 405: the path exists, but not for this method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "This path does not accept this HTTP method.",
+        )
     }
 
     /// 503: a dependency is unavailable; the request was not carried out.

@@ -38,7 +38,10 @@ mod tests {
     #[test]
     fn headers_carry_trace_and_schema() {
         let headers = record_headers("00-ab-cd-01", Some("k=v"));
-        assert_eq!(header_str(&headers, HEADER_TRACEPARENT), Some("00-ab-cd-01"));
+        assert_eq!(
+            header_str(&headers, HEADER_TRACEPARENT),
+            Some("00-ab-cd-01")
+        );
         assert_eq!(header_str(&headers, HEADER_SCHEMA), Some("1"));
         assert_eq!(header_str(&headers, HEADER_TRACESTATE), Some("k=v"));
         let bare = record_headers("00-ab-cd-01", None);

@@ -27,12 +27,19 @@ pub struct TelemetryConfig {
 /// Installs the global subscriber; call once, first thing in `main`.
 pub fn init(config: &TelemetryConfig) {
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|error| {
-        eprintln!("RUST_LOG={:?} is not a valid filter ({error}); using `info`.", config.log_filter);
+        eprintln!(
+            "RUST_LOG={:?} is not a valid filter ({error}); using `info`.",
+            config.log_filter
+        );
         EnvFilter::new("info")
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
         LogFormat::Text => builder.init(),
     }
 }

@@ -9,7 +9,10 @@ use orch_telemetry::TelemetryConfig;
 
 /// Everything the command service reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "orch-command", about = "Accepts events and makes them durable in Kafka.")]
+#[command(
+    name = "orch-command",
+    about = "Accepts events and makes them durable in Kafka."
+)]
 pub struct CommandConfig {
     /// Address to listen on for the HTTP API.
     #[arg(long, env = "COMMAND_LISTEN_ADDR", default_value = "127.0.0.1:8080")]
@@ -30,7 +33,11 @@ pub struct CommandConfig {
     pub publish_timeout_ms: u64,
 
     /// Base URL of the query service, used to build each event's `status_url`.
-    #[arg(long, env = "COMMAND_STATUS_BASE_URL", default_value = "http://127.0.0.1:8082")]
+    #[arg(
+        long,
+        env = "COMMAND_STATUS_BASE_URL",
+        default_value = "http://127.0.0.1:8082"
+    )]
     pub status_base_url: String,
 
     #[command(flatten)]

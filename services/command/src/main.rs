@@ -10,5 +10,7 @@ async fn main() -> anyhow::Result<()> {
     let app = Application::build(config)
         .await
         .context("Failed to start the command service")?;
-    app.run(shutdown).await.context("The command service failed")
+    app.run(shutdown)
+        .await
+        .context("The command service failed")
 }

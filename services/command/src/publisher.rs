@@ -69,7 +69,8 @@ impl Publisher {
         let started = Instant::now();
         let sent = tokio::time::timeout(
             self.timeout,
-            self.producer.send(future_record, Timeout::After(self.timeout)),
+            self.producer
+                .send(future_record, Timeout::After(self.timeout)),
         )
         .await;
         metrics::histogram!("produce_duration_seconds").record(started.elapsed().as_secs_f64());

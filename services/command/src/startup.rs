@@ -26,7 +26,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("listener", &self.listener).finish()
+        f.debug_struct("Application")
+            .field("listener", &self.listener)
+            .finish()
     }
 }
 

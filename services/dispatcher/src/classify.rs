@@ -60,9 +60,15 @@ pub fn classify_response(
         message,
     };
     match status {
-        429 => retry(ErrorKind::RateLimited, format!("HTTP 429: {}", snippet(body))),
+        429 => retry(
+            ErrorKind::RateLimited,
+            format!("HTTP 429: {}", snippet(body)),
+        ),
         408 => retry(ErrorKind::Timeout, format!("HTTP 408: {}", snippet(body))),
-        500..=599 => retry(ErrorKind::ServerError, format!("HTTP {status}: {}", snippet(body))),
+        500..=599 => retry(
+            ErrorKind::ServerError,
+            format!("HTTP {status}: {}", snippet(body)),
+        ),
         400..=499 => Verdict::Poison {
             kind: ErrorKind::ClientError,
             message: format!("HTTP {status}: {}", snippet(body)),
@@ -88,7 +94,9 @@ fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>) -> Verdict 
         .and_then(Value::as_array)
         .filter(|errors| !errors.is_empty());
     let Some(errors) = errors else {
-        let created = json.pointer("/data/createItem").is_some_and(|item| !item.is_null());
+        let created = json
+            .pointer("/data/createItem")
+            .is_some_and(|item| !item.is_null());
         return if created {
             Verdict::Delivered
         } else {
@@ -114,7 +122,11 @@ fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>) -> Verdict 
     if rate_limited {
         let hinted = errors
             .iter()
-            .find_map(|error| error.pointer("/extensions/retryAfter").and_then(Value::as_f64))
+            .find_map(|error| {
+                error
+                    .pointer("/extensions/retryAfter")
+                    .and_then(Value::as_f64)
+            })
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .map(Duration::from_secs_f64);
         return Verdict::Retry {
@@ -205,7 +217,9 @@ mod tests {
             r#"{"data":null,"errors":[{"message":"slow down","extensions":{"code":"RATE_LIMITED","retryAfter":2}}]}"#,
         );
         assert_eq!(kind(&rate), ("retry", Some(ErrorKind::RateLimited)));
-        assert!(matches!(rate, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(2)));
+        assert!(
+            matches!(rate, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(2))
+        );
 
         let invalid = judge(
             200,
@@ -217,13 +231,20 @@ mod tests {
         let unknown = judge(200, None, r#"{"data":null,"errors":[{"message":"boom"}]}"#);
         assert_eq!(kind(&unknown), ("retry", Some(ErrorKind::GraphqlError)));
 
-        let by_message = judge(200, None, r#"{"errors":[{"message":"Rate limit exceeded"}]}"#);
+        let by_message = judge(
+            200,
+            None,
+            r#"{"errors":[{"message":"Rate limit exceeded"}]}"#,
+        );
         assert_eq!(kind(&by_message), ("retry", Some(ErrorKind::RateLimited)));
     }
 
     #[test]
     fn odd_success_bodies_are_retried() {
-        assert_eq!(kind(&judge(200, None, "<html>")), ("retry", Some(ErrorKind::ServerError)));
+        assert_eq!(
+            kind(&judge(200, None, "<html>")),
+            ("retry", Some(ErrorKind::ServerError))
+        );
         assert_eq!(
             kind(&judge(200, None, r#"{"data":{"createItem":null}}"#)),
             ("retry", Some(ErrorKind::GraphqlError))
@@ -238,10 +259,15 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now),
             Some(Duration::from_secs(3))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         let verdict = classify_response(429, Some("5"), b"", now);
-        assert!(matches!(verdict, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(5)));
+        assert!(
+            matches!(verdict, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(5))
+        );
     }
 
     #[test]

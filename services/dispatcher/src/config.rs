@@ -8,7 +8,10 @@ use orch_telemetry::TelemetryConfig;
 
 /// Everything the dispatcher reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "orch-dispatcher", about = "Delivers events to the target GraphQL API.")]
+#[command(
+    name = "orch-dispatcher",
+    about = "Delivers events to the target GraphQL API."
+)]
 pub struct DispatcherConfig {
     /// Address for the health and metrics endpoints.
     #[arg(long, env = "DISPATCHER_LISTEN_ADDR", default_value = "127.0.0.1:8081")]
@@ -19,7 +22,11 @@ pub struct DispatcherConfig {
     pub group_id: String,
 
     /// The target's GraphQL endpoint.
-    #[arg(long, env = "DISPATCHER_TARGET_URL", default_value = "http://127.0.0.1:8090/graphql")]
+    #[arg(
+        long,
+        env = "DISPATCHER_TARGET_URL",
+        default_value = "http://127.0.0.1:8090/graphql"
+    )]
     pub target_url: String,
 
     /// Bearer token sent to the target, if it needs one. Never logged.

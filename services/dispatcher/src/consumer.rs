@@ -8,7 +8,9 @@ use crate::DispatcherConfig;
 use crate::delivery::Deliverer;
 
 /// A consumer in the dispatcher group that stores offsets only when told to.
-pub(crate) fn build(config: &DispatcherConfig) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+pub(crate) fn build(
+    config: &DispatcherConfig,
+) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
     let consumer: StreamConsumer = config
         .kafka
         .client_config("orch-dispatcher")
@@ -27,7 +29,11 @@ pub(crate) fn build(config: &DispatcherConfig) -> Result<StreamConsumer, rdkafka
 
 /// Takes events one at a time until shutdown, storing each offset once the
 /// event's outcome is durable; then commits and leaves the group.
-pub(crate) async fn run(consumer: StreamConsumer, deliverer: Deliverer, shutdown: CancellationToken) {
+pub(crate) async fn run(
+    consumer: StreamConsumer,
+    deliverer: Deliverer,
+    shutdown: CancellationToken,
+) {
     loop {
         let received = tokio::select! {
             () = shutdown.cancelled() => break,
@@ -45,7 +51,9 @@ pub(crate) async fn run(consumer: StreamConsumer, deliverer: Deliverer, shutdown
             // Stopping: this event's offset stays unstored, so it is redelivered.
             break;
         }
-        if let Err(error) = consumer.store_offset(message.topic(), message.partition(), message.offset()) {
+        if let Err(error) =
+            consumer.store_offset(message.topic(), message.partition(), message.offset())
+        {
             // Only happens if the partition was revoked meanwhile; the new owner
             // redelivers it, which the target's idempotency absorbs.
             tracing::warn!(%error, "Could not store offset.");
@@ -54,8 +62,12 @@ pub(crate) async fn run(consumer: StreamConsumer, deliverer: Deliverer, shutdown
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => tracing::info!("Committed offsets at shutdown."),
         // Nothing stored since the last commit is not a failure.
-        Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
-        Err(error) => tracing::warn!(%error, "Final offset commit failed; the next owner may redeliver a few events."),
+        Err(rdkafka::error::KafkaError::ConsumerCommit(
+            rdkafka::types::RDKafkaErrorCode::NoOffset,
+        )) => {}
+        Err(error) => {
+            tracing::warn!(%error, "Final offset commit failed; the next owner may redeliver a few events.")
+        }
     }
     consumer.unsubscribe();
 }

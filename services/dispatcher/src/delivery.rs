@@ -75,10 +75,13 @@ impl Deliverer {
                 () = self.limiter.until_ready() => {}
             }
             let result = self.target.create_item(&enriched, &traceparent).await;
-            metrics::histogram!("delivery_attempt_duration_seconds").record(result.latency.as_secs_f64());
+            metrics::histogram!("delivery_attempt_duration_seconds")
+                .record(result.latency.as_secs_f64());
             match result.verdict.clone() {
                 Verdict::Delivered => {
-                    return self.delivered(&event, &enriched, attempt, &result, &traceparent).await;
+                    return self
+                        .delivered(&event, &enriched, attempt, &result, &traceparent)
+                        .await;
                 }
                 Verdict::Poison { kind, message } => {
                     history.push(attempt_record(attempt, &result, kind, &message));
@@ -86,13 +89,25 @@ impl Deliverer {
                         .dead_letter(event, &enriched, kind, message, history, &traceparent)
                         .await;
                 }
-                Verdict::Retry { kind, retry_after, message } => {
+                Verdict::Retry {
+                    kind,
+                    retry_after,
+                    message,
+                } => {
                     history.push(attempt_record(attempt, &result, kind, &message));
-                    metrics::counter!("delivery_retries_total", "kind" => kind.as_str()).increment(1);
+                    metrics::counter!("delivery_retries_total", "kind" => kind.as_str())
+                        .increment(1);
                     if attempt >= self.max_attempts {
                         let message = format!("gave up after {attempt} attempts; last: {message}");
                         return self
-                            .dead_letter(event, &enriched, ErrorKind::RetriesExhausted, message, history, &traceparent)
+                            .dead_letter(
+                                event,
+                                &enriched,
+                                ErrorKind::RetriesExhausted,
+                                message,
+                                history,
+                                &traceparent,
+                            )
                             .await;
                     }
                     tracing::warn!(event_id = %event.id, attempt, error_kind = kind.as_str(), %message,
@@ -103,9 +118,16 @@ impl Deliverer {
                         error_message: Some(message),
                         latency_ms: Some(millis(result.latency)),
                         brand: Some(enriched.brand.clone()),
-                        ..StatusRecord::new(&event.id, Status::Retrying, attempt, &event.trace_id, event.generation)
+                        ..StatusRecord::new(
+                            &event.id,
+                            Status::Retrying,
+                            attempt,
+                            &event.trace_id,
+                            event.generation,
+                        )
                     };
-                    self.durably(|| self.outcomes.status(&record, &traceparent)).await?;
+                    self.durably(|| self.outcomes.status(&record, &traceparent))
+                        .await?;
                     let delay = self.backoff.delay(attempt, retry_after);
                     tokio::select! {
                         () = self.shutdown.cancelled() => return Err(Abandoned),
@@ -128,9 +150,16 @@ impl Deliverer {
             http_status: result.http_status,
             latency_ms: Some(millis(result.latency)),
             brand: Some(enriched.brand.clone()),
-            ..StatusRecord::new(&event.id, Status::Delivered, attempt, &event.trace_id, event.generation)
+            ..StatusRecord::new(
+                &event.id,
+                Status::Delivered,
+                attempt,
+                &event.trace_id,
+                event.generation,
+            )
         };
-        self.durably(|| self.outcomes.status(&record, traceparent)).await?;
+        self.durably(|| self.outcomes.status(&record, traceparent))
+            .await?;
         metrics::counter!("deliveries_total", "outcome" => "delivered").increment(1);
         tracing::info!(event_id = %event.id, attempt, "Event delivered.");
         Ok(())
@@ -164,8 +193,10 @@ impl Deliverer {
         let letter = DeadLetterRecord::new(event, enriched.brand.clone(), kind, message, history);
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
-        self.durably(|| self.outcomes.dead_letter(&letter, traceparent)).await?;
-        self.durably(|| self.outcomes.status(&status, traceparent)).await?;
+        self.durably(|| self.outcomes.dead_letter(&letter, traceparent))
+            .await?;
+        self.durably(|| self.outcomes.status(&status, traceparent))
+            .await?;
         metrics::counter!("deliveries_total", "outcome" => "dead_lettered").increment(1);
         Ok(())
     }

@@ -33,7 +33,11 @@ pub(crate) struct TargetClient {
 }
 
 impl TargetClient {
-    pub(crate) fn new(url: String, token: Option<String>, timeout: Duration) -> reqwest::Result<Self> {
+    pub(crate) fn new(
+        url: String,
+        token: Option<String>,
+        timeout: Duration,
+    ) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(Self { http, url, token })
     }
@@ -44,7 +48,10 @@ impl TargetClient {
         let mut request = self
             .http
             .post(&self.url)
-            .header("idempotency-key", utf8_percent_encode(&event.id, HEADER_UNSAFE).to_string())
+            .header(
+                "idempotency-key",
+                utf8_percent_encode(&event.id, HEADER_UNSAFE).to_string(),
+            )
             .header("traceparent", traceparent)
             .json(&json!({
                 "query": CREATE_ITEM,

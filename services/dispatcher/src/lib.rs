@@ -3,9 +3,9 @@
 //! what may succeed later, dead-letters what never will, and records every
 //! outcome on `events.status` before committing the offset.
 
+mod backoff;
 pub mod classify;
 pub mod config;
-mod backoff;
 mod consumer;
 mod delivery;
 mod enrich;

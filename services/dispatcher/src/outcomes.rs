@@ -37,26 +37,58 @@ impl OutcomeWriter {
     }
 
     /// Writes one status record keyed by event id.
-    pub(crate) async fn status(&self, record: &StatusRecord, traceparent: &str) -> Result<(), KafkaError> {
+    pub(crate) async fn status(
+        &self,
+        record: &StatusRecord,
+        traceparent: &str,
+    ) -> Result<(), KafkaError> {
         let payload = orch_contracts::to_json(record);
-        self.send(&self.status_topic, record.id.as_bytes(), &payload, orch_kafka::record_headers(traceparent, None))
-            .await
+        self.send(
+            &self.status_topic,
+            record.id.as_bytes(),
+            &payload,
+            orch_kafka::record_headers(traceparent, None),
+        )
+        .await
     }
 
     /// Writes one dead letter keyed by event id.
-    pub(crate) async fn dead_letter(&self, record: &DeadLetterRecord, traceparent: &str) -> Result<(), KafkaError> {
+    pub(crate) async fn dead_letter(
+        &self,
+        record: &DeadLetterRecord,
+        traceparent: &str,
+    ) -> Result<(), KafkaError> {
         let payload = orch_contracts::to_json(record);
-        self.send(&self.dlq_topic, record.id.as_bytes(), &payload, orch_kafka::record_headers(traceparent, None))
-            .await
+        self.send(
+            &self.dlq_topic,
+            record.id.as_bytes(),
+            &payload,
+            orch_kafka::record_headers(traceparent, None),
+        )
+        .await
     }
 
     /// Copies an unreadable raw record to the DLQ unchanged, so nothing is dropped.
-    pub(crate) async fn unreadable(&self, key: &[u8], payload: &[u8], headers: OwnedHeaders) -> Result<(), KafkaError> {
+    pub(crate) async fn unreadable(
+        &self,
+        key: &[u8],
+        payload: &[u8],
+        headers: OwnedHeaders,
+    ) -> Result<(), KafkaError> {
         self.send(&self.dlq_topic, key, payload, headers).await
     }
 
-    async fn send(&self, topic: &str, key: &[u8], payload: &[u8], headers: OwnedHeaders) -> Result<(), KafkaError> {
-        let record = FutureRecord::to(topic).key(key).payload(payload).headers(headers);
+    async fn send(
+        &self,
+        topic: &str,
+        key: &[u8],
+        payload: &[u8],
+        headers: OwnedHeaders,
+    ) -> Result<(), KafkaError> {
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(payload)
+            .headers(headers);
         self.producer
             .send(record, Timeout::Never)
             .await

@@ -25,7 +25,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("listener", &self.listener).finish()
+        f.debug_struct("Application")
+            .field("listener", &self.listener)
+            .finish()
     }
 }
 
@@ -33,7 +35,9 @@ impl Application {
     /// Creates missing topics, joins the consumer group and binds the ops port.
     pub async fn build(config: DispatcherConfig) -> Result<Self, StartupError> {
         if config.max_attempts == 0 {
-            return Err(StartupError::Config("DISPATCHER_MAX_ATTEMPTS must be at least 1".into()));
+            return Err(StartupError::Config(
+                "DISPATCHER_MAX_ATTEMPTS must be at least 1".into(),
+            ));
         }
         orch_kafka::ensure_topics(&config.kafka).await?;
         let consumer = consumer::build(&config)?;
@@ -56,10 +60,13 @@ impl Application {
     /// Consumes and delivers until `shutdown`; then commits and leaves the group.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
         let config = self.config;
-        let rate = NonZeroU32::new(config.rate_limit_per_sec)
-            .ok_or_else(|| StartupError::Config("DISPATCHER_RATE_LIMIT_PER_SEC must be at least 1".into()))?;
+        let rate = NonZeroU32::new(config.rate_limit_per_sec).ok_or_else(|| {
+            StartupError::Config("DISPATCHER_RATE_LIMIT_PER_SEC must be at least 1".into())
+        })?;
         // A burst of one spaces requests evenly, so no window ever exceeds the rate.
-        let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)));
+        let limiter = Arc::new(RateLimiter::direct(
+            Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
+        ));
         let outcomes = OutcomeWriter::new(&config)?;
         let deliverer = Deliverer {
             target: TargetClient::new(

@@ -9,7 +9,10 @@ use secrecy::SecretString;
 
 /// Everything the query service reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "orch-query", about = "Projects event statuses into Postgres and serves look-ups.")]
+#[command(
+    name = "orch-query",
+    about = "Projects event statuses into Postgres and serves look-ups."
+)]
 pub struct QueryConfig {
     /// Address to listen on for the HTTP API.
     #[arg(long, env = "QUERY_LISTEN_ADDR", default_value = "127.0.0.1:8082")]

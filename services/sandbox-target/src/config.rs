@@ -6,7 +6,10 @@ use orch_telemetry::TelemetryConfig;
 
 /// Everything the sandbox target reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "orch-sandbox-target", about = "A stand-in for the target GraphQL API.")]
+#[command(
+    name = "orch-sandbox-target",
+    about = "A stand-in for the target GraphQL API."
+)]
 pub struct SandboxConfig {
     /// Address to listen on; GraphQL is served at `/graphql`.
     #[arg(long, env = "SANDBOX_LISTEN_ADDR", default_value = "127.0.0.1:8090")]

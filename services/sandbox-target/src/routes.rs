@@ -32,26 +32,33 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 /// `POST /graphql`, behind the token check and the rate limit.
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
     state.store.count_request();
-    if let Some(token) = &state.token {
-        if orch_http::presented_key(&headers) != Some(token.as_ref()) {
-            return (StatusCode::UNAUTHORIZED, Json(json!({ "errors": [{ "message": "unauthorized" }] })))
-                .into_response();
-        }
+    if let Some(token) = &state.token
+        && orch_http::presented_key(&headers) != Some(token.as_ref())
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "errors": [{ "message": "unauthorized" }] })),
+        )
+            .into_response();
     }
-    if let Some(limiter) = &state.limiter {
-        if let Err(not_until) = limiter.check() {
-            state.store.count_rate_limited();
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, seconds.max(1).to_string())],
-                Json(json!({ "errors": [{ "message": "rate limit exceeded", "extensions": { "code": "RATE_LIMITED" } }] })),
-            )
-                .into_response();
-        }
+    if let Some(limiter) = &state.limiter
+        && let Err(not_until) = limiter.check()
+    {
+        state.store.count_rate_limited();
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.max(1).to_string())],
+            Json(json!({ "errors": [{ "message": "rate limit exceeded", "extensions": { "code": "RATE_LIMITED" } }] })),
+        )
+            .into_response();
     }
     GraphQLResponse::from(state.schema.execute(request.into_inner()).await).into_response()
 }

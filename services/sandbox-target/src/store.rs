@@ -42,7 +42,10 @@ pub(crate) struct Store {
 impl Store {
     /// Stores `item` unless its id is held; returns the stored item either way.
     pub(crate) fn create(&self, item: Item) -> Item {
-        let mut items = self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut items = self
+            .items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(existing) = items.get(item.id.as_str()) {
             self.duplicates.fetch_add(1, Ordering::Relaxed);
             return existing.clone();
@@ -53,11 +56,21 @@ impl Store {
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Item> {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
     }
 
     pub(crate) fn all(&self) -> Vec<Item> {
-        let mut items: Vec<Item> = self.items.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut items: Vec<Item> = self
+            .items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
         items.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
         items
     }
@@ -106,6 +119,9 @@ mod tests {
         let again = store.create(item("e1", "second"));
         assert_eq!(again.name, "first");
         let stats = store.stats();
-        assert_eq!((stats.accepted, stats.duplicates, stats.unique_ids), (1, 1, 1));
+        assert_eq!(
+            (stats.accepted, stats.duplicates, stats.unique_ids),
+            (1, 1, 1)
+        );
     }
 }

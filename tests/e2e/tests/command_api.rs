@@ -5,7 +5,10 @@ use crate::support::{Options, READER_KEY, SOURCE_KEY, event, spawn_pipeline};
 async fn problem(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     assert_eq!(
-        response.headers().get("content-type").map(|v| v.to_str().unwrap()),
+        response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap()),
         Some("application/problem+json"),
         "HTTP {status} is problem+json"
     );
@@ -69,19 +72,31 @@ async fn every_bad_input_class_gets_its_status_and_names_the_field() {
     let (status, _) = problem(send("text/plain", b"{}".to_vec()).await.unwrap()).await;
     assert_eq!(status, 415);
 
-    let (status, body) = problem(send("application/json", b"{\"id\":".to_vec()).await.unwrap()).await;
+    let (status, body) = problem(
+        send("application/json", b"{\"id\":".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
 
     let (status, _) = problem(send("application/json", b"[1,2]".to_vec()).await.unwrap()).await;
     assert_eq!(status, 400);
 
-    let huge = serde_json::to_vec(&json!({"id":"big","name":"n","body":"x".repeat(70_000),"timestamp":0})).unwrap();
+    let huge =
+        serde_json::to_vec(&json!({"id":"big","name":"n","body":"x".repeat(70_000),"timestamp":0}))
+            .unwrap();
     let (status, _) = problem(send("application/json", huge).await.unwrap()).await;
     assert_eq!(status, 413);
 
     let invalid = json!({"id": "", "name": 7, "timestamp": "2040-01-01T00:00:00Z"});
-    let (status, body) = problem(send("application/json", invalid.to_string().into_bytes()).await.unwrap()).await;
+    let (status, body) = problem(
+        send("application/json", invalid.to_string().into_bytes())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 422);
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -91,7 +106,11 @@ async fn every_bad_input_class_gets_its_status_and_names_the_field() {
         .collect();
     assert_eq!(fields, ["id", "name", "body", "timestamp"]);
 
-    assert_eq!(pipeline.topic_size(&pipeline.kafka.topics().raw), 0, "nothing invalid was produced");
+    assert_eq!(
+        pipeline.topic_size(&pipeline.kafka.topics().raw),
+        0,
+        "nothing invalid was produced"
+    );
 
     // Every accepted timestamp form is normalised.
     for (id, timestamp) in [("s", json!(1_795_255_200)), ("ms", json!("1795255200000"))] {

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use orch_contracts::{ErrorKind, Status, StatusRecord};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::support::{Options, bootstrap, event, spawn_pipeline};
 
@@ -27,7 +27,10 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
         async move {
             let payload = orch_contracts::to_json(&record);
             producer
-                .send(FutureRecord::to(&topic).key("late").payload(&payload), Duration::from_secs(10))
+                .send(
+                    FutureRecord::to(&topic).key("late").payload(&payload),
+                    Duration::from_secs(10),
+                )
                 .await
                 .expect("status record produced");
         }
@@ -51,7 +54,11 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
     send(retrying).await;
     // A marker behind them on the same partition (same key) shows they were all projected.
     let marker = StatusRecord::new("late", Status::Retrying, 1, "t", 0);
-    send(StatusRecord { error_message: Some("marker".into()), ..marker }).await;
+    send(StatusRecord {
+        error_message: Some("marker".into()),
+        ..marker
+    })
+    .await;
     let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (_, view) = pipeline.get_event("late").await;
@@ -64,11 +71,20 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
             // The late failure is history, not the current state.
             assert_eq!(view["last_error_kind"], serde_json::Value::Null);
             let history = view["history"].as_array().unwrap();
-            let retry = history.iter().find(|step| step["status"] == "retrying").unwrap();
-            assert_eq!((retry["status"].as_str(), retry["error_kind"].as_str()), (Some("retrying"), Some("server_error")));
+            let retry = history
+                .iter()
+                .find(|step| step["status"] == "retrying")
+                .unwrap();
+            assert_eq!(
+                (retry["status"].as_str(), retry["error_kind"].as_str()),
+                (Some("retrying"), Some("server_error"))
+            );
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "history never reached 3 steps: {view}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "history never reached 3 steps: {view}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -28,8 +28,9 @@ pub(crate) fn bootstrap() -> String {
 }
 
 pub(crate) fn admin_database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator".into())
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator".into()
+    })
 }
 
 fn quiet() -> TelemetryConfig {
@@ -105,7 +106,11 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
             listen_addr: any_port(),
             group_id: format!("{prefix}dispatcher"),
             target_url: format!("{target_url}/graphql"),
-            target_token: Some(options.dispatcher_token.unwrap_or_else(|| TARGET_TOKEN.into())),
+            target_token: Some(
+                options
+                    .dispatcher_token
+                    .unwrap_or_else(|| TARGET_TOKEN.into()),
+            ),
             request_timeout_ms: 5_000,
             rate_limit_per_sec: 1_000,
             max_attempts: 3,
@@ -155,7 +160,9 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
 async fn create_database(prefix: &str) -> String {
     let name = format!("orch_{}", prefix.trim_end_matches('.'));
     let admin_url = admin_database_url();
-    let mut admin = PgConnection::connect(&admin_url).await.expect("admin connection to Postgres");
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("admin connection to Postgres");
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(&mut admin)
         .await
@@ -235,7 +242,10 @@ impl Pipeline {
     pub(crate) async fn read_topic(&self, topic: &str, count: usize) -> Vec<OwnedMessage> {
         let consumer: StreamConsumer = ClientConfig::new()
             .set("bootstrap.servers", bootstrap())
-            .set("group.id", format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4().simple()))
+            .set(
+                "group.id",
+                format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4().simple()),
+            )
             .set("auto.offset.reset", "earliest")
             .set("enable.auto.commit", "false")
             .create()

@@ -54,8 +54,16 @@ fn print_summary(event: &Value) {
         other => other.to_string(),
     };
     for name in [
-        "id", "status", "brand", "attempts", "generation", "accepted_at", "delivered_at",
-        "last_error_kind", "last_error_message", "trace_id",
+        "id",
+        "status",
+        "brand",
+        "attempts",
+        "generation",
+        "accepted_at",
+        "delivered_at",
+        "last_error_kind",
+        "last_error_message",
+        "trace_id",
     ] {
         println!("{name:<20} {}", field(name));
     }

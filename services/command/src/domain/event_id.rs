@@ -12,7 +12,10 @@ impl EventId {
             return Err("must not be empty".into());
         }
         if raw.len() > MAX_ID_BYTES {
-            return Err(format!("must be at most {MAX_ID_BYTES} bytes, got {}", raw.len()));
+            return Err(format!(
+                "must be at most {MAX_ID_BYTES} bytes, got {}",
+                raw.len()
+            ));
         }
         if raw.chars().any(char::is_control) {
             return Err("must not contain control characters".into());
@@ -45,7 +48,11 @@ mod tests {
     #[test]
     fn rejects_empty_long_and_control_characters() {
         assert_eq!(EventId::parse("").unwrap_err(), "must not be empty");
-        assert!(EventId::parse(&"x".repeat(257)).unwrap_err().contains("at most 256 bytes"));
+        assert!(
+            EventId::parse(&"x".repeat(257))
+                .unwrap_err()
+                .contains("at most 256 bytes")
+        );
         // 86 three-byte characters are 258 bytes though only 86 chars.
         assert!(EventId::parse(&"€".repeat(86)).is_err());
         for bad in ["a\nb", "a\u{0}b", "a\tb", "a\u{7f}b", "a\u{85}b"] {

@@ -76,7 +76,10 @@ mod tests {
         ] {
             assert_eq!(parse(value.clone()).unwrap(), expected, "{value}");
         }
-        assert_eq!(parse(json!("2026-11-21T10:00:00Z")).unwrap().offset(), UtcOffset::UTC);
+        assert_eq!(
+            parse(json!("2026-11-21T10:00:00Z")).unwrap().offset(),
+            UtcOffset::UTC
+        );
     }
 
     #[test]

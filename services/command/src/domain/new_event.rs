@@ -22,8 +22,11 @@ impl NewEvent {
     /// Validates a JSON object, naming every bad field rather than the first.
     pub fn from_json(mut object: Map<String, Value>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let id = take_string(&mut object, "id", &mut errors)
-            .and_then(|raw| EventId::parse(&raw).map_err(|m| errors.push(FieldError::new("id", m))).ok());
+        let id = take_string(&mut object, "id", &mut errors).and_then(|raw| {
+            EventId::parse(&raw)
+                .map_err(|m| errors.push(FieldError::new("id", m)))
+                .ok()
+        });
         let name = take_string(&mut object, "name", &mut errors);
         let body = take_string(&mut object, "body", &mut errors);
         let timestamp = match object.remove("timestamp") {
@@ -48,7 +51,11 @@ impl NewEvent {
     }
 }
 
-fn take_string(object: &mut Map<String, Value>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+fn take_string(
+    object: &mut Map<String, Value>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     match object.remove(field) {
         Some(Value::String(text)) => Some(text),
         Some(_) => {

@@ -54,7 +54,8 @@ async fn accept(
         Err(errors) => return Problem::invalid_fields(errors).into_response(),
     };
 
-    let trace = incoming_trace(&headers).map_or_else(TraceContext::new_root, |parent| parent.child());
+    let trace =
+        incoming_trace(&headers).map_or_else(TraceContext::new_root, |parent| parent.child());
     let tracestate = headers.get(HEADER_TRACESTATE).and_then(|v| v.to_str().ok());
     let record = RawEventRecord::new(
         event.id.into_string(),
@@ -64,7 +65,11 @@ async fn accept(
         trace.trace_id(),
         event.extra,
     );
-    if let Err(error) = state.publisher.publish(&record, &trace.to_header(), tracestate).await {
+    if let Err(error) = state
+        .publisher
+        .publish(&record, &trace.to_header(), tracestate)
+        .await
+    {
         tracing::warn!(event_id = %record.id, error = %error, "Event not accepted: Kafka did not acknowledge it.");
         metrics::counter!("events_rejected_total", "reason" => "kafka_unavailable").increment(1);
         return Problem::unavailable("The event could not be made durable; it was not accepted.")
@@ -96,10 +101,18 @@ async fn accept(
 
 /// JSON is `application/json` or any `application/*+json`, with or without parameters.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(content_type) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -113,7 +126,11 @@ fn incoming_trace(headers: &HeaderMap) -> Option<TraceContext> {
 
 /// Ids may hold `/`, `?`, spaces or any Unicode: escape all but the unreserved
 /// characters so the status URL always names this one event.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn percent_encode_path_segment(segment: &str) -> String {
     utf8_percent_encode(segment, PATH_SEGMENT).to_string()

@@ -9,7 +9,7 @@ use crate::startup::AppState;
 
 /// The full router: the events API behind auth, and the open ops endpoints.
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
+    orch_http::with_problem_fallbacks(Router::new())
         .merge(events::router(state.clone()))
         .merge(ops::router(state))
         .merge(orch_http::metrics_route())

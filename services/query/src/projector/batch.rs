@@ -24,15 +24,22 @@ pub(crate) enum DecodeError {
 
 impl Batch {
     /// Adds one record, routed by topic.
-    pub(crate) fn push(&mut self, topics: &Topics, topic: &str, payload: &[u8]) -> Result<(), DecodeError> {
+    pub(crate) fn push(
+        &mut self,
+        topics: &Topics,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<(), DecodeError> {
         let invalid = |source| DecodeError::Invalid {
             topic: topic.to_owned(),
             source,
         };
         if topic == topics.raw {
-            self.raw.push(serde_json::from_slice(payload).map_err(invalid)?);
+            self.raw
+                .push(serde_json::from_slice(payload).map_err(invalid)?);
         } else if topic == topics.status {
-            self.statuses.push(serde_json::from_slice(payload).map_err(invalid)?);
+            self.statuses
+                .push(serde_json::from_slice(payload).map_err(invalid)?);
         } else {
             return Err(DecodeError::UnknownTopic(topic.to_owned()));
         }
@@ -51,7 +58,8 @@ impl Batch {
             latest
                 .entry(record.id.as_str())
                 .and_modify(|kept| {
-                    if (record.generation, record.received_at) > (kept.generation, kept.received_at) {
+                    if (record.generation, record.received_at) > (kept.generation, kept.received_at)
+                    {
                         *kept = record;
                     }
                 })
@@ -90,19 +98,27 @@ mod tests {
 
     #[test]
     fn keeps_the_furthest_status_per_id_whatever_the_arrival_order() {
-        let mut batch = Batch::default();
-        batch.statuses = vec![
-            status("a", Status::Delivered, 2, 0),
-            status("a", Status::Retrying, 1, 0),
-            status("b", Status::DeadLettered, 3, 0),
-            status("b", Status::Retrying, 1, 1),
-        ];
-        let mut furthest: Vec<(String, Status)> =
-            batch.furthest_statuses().into_iter().map(|s| (s.id.clone(), s.status)).collect();
+        let batch = Batch {
+            statuses: vec![
+                status("a", Status::Delivered, 2, 0),
+                status("a", Status::Retrying, 1, 0),
+                status("b", Status::DeadLettered, 3, 0),
+                status("b", Status::Retrying, 1, 1),
+            ],
+            ..Batch::default()
+        };
+        let mut furthest: Vec<(String, Status)> = batch
+            .furthest_statuses()
+            .into_iter()
+            .map(|s| (s.id.clone(), s.status))
+            .collect();
         furthest.sort_by(|x, y| x.0.cmp(&y.0));
         assert_eq!(
             furthest,
-            [("a".to_owned(), Status::Delivered), ("b".to_owned(), Status::Retrying)]
+            [
+                ("a".to_owned(), Status::Delivered),
+                ("b".to_owned(), Status::Retrying)
+            ]
         );
     }
 

@@ -77,7 +77,10 @@ pub(crate) async fn run(
                     offset = message.offset(), %error, "Skipping unreadable record.");
                 metrics::counter!("projection_records_skipped_total").increment(1);
             }
-            offsets.insert((message.topic().to_owned(), message.partition()), message.offset());
+            offsets.insert(
+                (message.topic().to_owned(), message.partition()),
+                message.offset(),
+            );
         }
         if !batch.is_empty() && write_until_done(&pool, &batch, &shutdown).await.is_err() {
             break;
@@ -90,15 +93,24 @@ pub(crate) async fn run(
         }
     }
     match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) | Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
-        Err(error) => tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed."),
+        Ok(())
+        | Err(rdkafka::error::KafkaError::ConsumerCommit(
+            rdkafka::types::RDKafkaErrorCode::NoOffset,
+        )) => {}
+        Err(error) => {
+            tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
+        }
     }
     consumer.unsubscribe();
 }
 
 /// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
 /// leaving its offsets unstored so the batch is replayed later.
-async fn write_until_done(pool: &PgPool, batch: &Batch, shutdown: &CancellationToken) -> Result<(), ()> {
+async fn write_until_done(
+    pool: &PgPool,
+    batch: &Batch,
+    shutdown: &CancellationToken,
+) -> Result<(), ()> {
     let mut delay = Duration::from_millis(100);
     loop {
         match store::write(pool, batch).await {

@@ -68,7 +68,10 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
 
 /// A status record moves the row forward only if it is further along by
 /// (generation, rank, attempt); late or replayed records change nothing.
-async fn upsert_statuses(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<(), sqlx::Error> {
+async fn upsert_statuses(
+    tx: &mut Transaction<'_, Postgres>,
+    batch: &Batch,
+) -> Result<(), sqlx::Error> {
     let statuses = batch.furthest_statuses();
     if statuses.is_empty() {
         return Ok(());
@@ -117,7 +120,10 @@ async fn upsert_statuses(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> R
 }
 
 /// Every status an event went through, including `accepted` per generation.
-async fn insert_history(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<(), sqlx::Error> {
+async fn insert_history(
+    tx: &mut Transaction<'_, Postgres>,
+    batch: &Batch,
+) -> Result<(), sqlx::Error> {
     let mut ids = Vec::new();
     let mut generations = Vec::new();
     let mut statuses = Vec::new();
@@ -147,7 +153,11 @@ async fn insert_history(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Re
         http_statuses.push(status.http_status.map(i32::from));
         kinds.push(status.error_kind.map(|k| k.as_str()));
         messages.push(status.error_message.clone());
-        latencies.push(status.latency_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)));
+        latencies.push(
+            status
+                .latency_ms
+                .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        );
     }
     if ids.is_empty() {
         return Ok(());

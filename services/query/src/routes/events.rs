@@ -26,7 +26,8 @@ async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Res
         Err(error) => return database_unavailable(&error),
     };
     let Some(event) = found else {
-        return Problem::not_found(format!("No event with id {id:?} has been projected.")).into_response();
+        return Problem::not_found(format!("No event with id {id:?} has been projected."))
+            .into_response();
     };
     let history = match db::history(&state.pool, &id).await {
         Ok(history) => history,
@@ -39,5 +40,6 @@ async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Res
 
 fn database_unavailable(error: &sqlx::Error) -> Response {
     tracing::warn!(%error, "Database query failed.");
-    Problem::unavailable("The read model's database is unreachable; try again shortly.").into_response()
+    Problem::unavailable("The read model's database is unreachable; try again shortly.")
+        .into_response()
 }
