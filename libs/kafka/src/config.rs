@@ -24,6 +24,15 @@ pub struct KafkaConfig {
     /// Replication factor for topics this service creates (3 on MSK).
     #[arg(long, env = "KAFKA_TOPIC_REPLICATION_FACTOR", default_value_t = 1)]
     pub kafka_topic_replication_factor: i32,
+
+    /// Retention of topics this service creates, in ms (-1 keeps forever).
+    /// Replay and rebuild reach back only this far, so the default is 30 days.
+    #[arg(
+        long,
+        env = "KAFKA_TOPIC_RETENTION_MS",
+        default_value_t = 2_592_000_000
+    )]
+    pub kafka_topic_retention_ms: i64,
 }
 
 impl KafkaConfig {
@@ -34,6 +43,7 @@ impl KafkaConfig {
             kafka_topic_prefix: prefix.to_owned(),
             kafka_topic_partitions: 6,
             kafka_topic_replication_factor: 1,
+            kafka_topic_retention_ms: 2_592_000_000,
         }
     }
 

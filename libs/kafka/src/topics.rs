@@ -34,6 +34,7 @@ pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> 
         .create()
         .map_err(TopicSetupError::Client)?;
     let topics = config.topics();
+    let retention = config.kafka_topic_retention_ms.to_string();
     let new_topics: Vec<NewTopic<'_>> = topics
         .all()
         .into_iter()
@@ -43,6 +44,7 @@ pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> 
                 config.kafka_topic_partitions,
                 TopicReplication::Fixed(config.kafka_topic_replication_factor),
             )
+            .set("retention.ms", &retention)
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));

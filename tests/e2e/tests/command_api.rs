@@ -15,7 +15,7 @@ async fn problem(response: reqwest::Response) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_keys_get_401_and_nothing_is_produced() {
     let pipeline = spawn_pipeline(Options {
         without_dispatcher: true,
@@ -47,10 +47,10 @@ async fn bad_keys_get_401_and_nothing_is_produced() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 202);
-    assert_eq!(pipeline.topic_size(&pipeline.kafka.topics().raw), 1);
+    assert_eq!(pipeline.topic_size(&pipeline.kafka.topics().raw).await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_input_class_gets_its_status_and_names_the_field() {
     let pipeline = spawn_pipeline(Options {
         without_dispatcher: true,
@@ -107,7 +107,7 @@ async fn every_bad_input_class_gets_its_status_and_names_the_field() {
     assert_eq!(fields, ["id", "name", "body", "timestamp"]);
 
     assert_eq!(
-        pipeline.topic_size(&pipeline.kafka.topics().raw),
+        pipeline.topic_size(&pipeline.kafka.topics().raw).await,
         0,
         "nothing invalid was produced"
     );

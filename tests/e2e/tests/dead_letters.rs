@@ -3,7 +3,7 @@ use rdkafka::Message;
 
 use crate::support::{Options, event, spawn_pipeline};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_the_target_refuses_is_dead_lettered_with_its_reason() {
     // The target answers 401 to a wrong token: a 4xx that no retry can fix.
     let pipeline = spawn_pipeline(Options {

@@ -6,7 +6,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::support::{Options, bootstrap, event, spawn_pipeline};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
     let pipeline = spawn_pipeline(Options {
         without_dispatcher: true,

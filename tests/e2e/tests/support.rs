@@ -73,7 +73,11 @@ pub(crate) struct Options {
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let kafka = KafkaConfig::local(&bootstrap(), &prefix);
+    // Few partitions: a single local broker carries every test's topics.
+    let kafka = KafkaConfig {
+        kafka_topic_partitions: 3,
+        ..KafkaConfig::local(&bootstrap(), &prefix)
+    };
     let shutdown = CancellationToken::new();
 
     let target = orch_sandbox_target::Application::build(SandboxConfig {
@@ -262,26 +266,39 @@ impl Pipeline {
         messages
     }
 
-    /// How many records `topic` holds (sum of high watermarks).
-    pub(crate) fn topic_size(&self, topic: &str) -> i64 {
-        let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap())
-            .create()
-            .expect("test consumer");
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .expect("metadata");
-        metadata.topics()[0]
-            .partitions()
-            .iter()
-            .map(|partition| {
-                let (low, high) = consumer
-                    .fetch_watermarks(topic, partition.id(), Duration::from_secs(10))
-                    .expect("watermarks");
-                high - low
-            })
-            .sum()
+    /// How many records `topic` holds (sum of high watermarks). Retries while a
+    /// just-created topic has no leader yet.
+    pub(crate) async fn topic_size(&self, topic: &str) -> i64 {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let name = topic.to_owned();
+            let size = tokio::task::spawn_blocking(move || watermark_sum(&name))
+                .await
+                .expect("watermark task");
+            match size {
+                Ok(size) => return size,
+                Err(error) if tokio::time::Instant::now() < deadline => {
+                    eprintln!("watermarks not available yet ({error}); retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("watermarks of {topic}: {error}"),
+            }
+        }
     }
+}
+
+fn watermark_sum(topic: &str) -> Result<i64, rdkafka::error::KafkaError> {
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut sum = 0;
+    for partition in metadata.topics()[0].partitions() {
+        let (low, high) =
+            consumer.fetch_watermarks(topic, partition.id(), Duration::from_secs(10))?;
+        sum += high - low;
+    }
+    Ok(sum)
 }
 
 /// A valid event body with id `id`.

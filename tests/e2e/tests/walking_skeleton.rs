@@ -6,7 +6,7 @@ use crate::support::{Options, event, spawn_pipeline};
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_event_is_delivered_enriched_and_visible_to_support() {
     let pipeline = spawn_pipeline(Options::default()).await;
     let mut body = event("e1");
@@ -70,7 +70,7 @@ async fn an_accepted_event_is_delivered_enriched_and_visible_to_support() {
     assert_eq!((stats.accepted, stats.duplicates), (1, 0));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ids_are_a_problem_json_404() {
     let pipeline = spawn_pipeline(Options {
         without_dispatcher: true,
