@@ -16,10 +16,20 @@ pub use metrics::{metrics_handle, metrics_route, track_requests};
 pub use problem::{FieldError, Problem};
 pub use serve::{serve, shutdown_on_signal};
 
-/// Answers unknown paths (404) and wrong methods (405) with problem+json too,
-/// so a client never has to parse an empty error body.
-pub fn with_problem_fallbacks(router: Router) -> Router {
+/// What every service's router ends with: `/metrics`, request metrics, and
+/// problem+json for unknown paths (404) and wrong methods (405), so a client
+/// never has to parse an empty error body.
+pub fn finish_router(router: Router) -> Router {
     router
+        .merge(metrics_route())
         .fallback(|| async { Problem::not_found("There is nothing at this path.").into_response() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed().into_response() })
+        .layer(axum::middleware::from_fn(track_requests))
+}
+
+/// The address a listener is bound to (the real port when asked for port 0).
+pub fn bound_addr(listener: &tokio::net::TcpListener) -> std::net::SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
 }

@@ -61,4 +61,18 @@ impl KafkaConfig {
             .set("client.id", client_id);
         config
     }
+
+    /// A consumer in `group_id` that commits only offsets the caller stored,
+    /// which callers do only once a record's effect is durable.
+    pub fn consumer_config(&self, client_id: &str, group_id: &str) -> ClientConfig {
+        let mut config = self.client_config(client_id);
+        config
+            .set("group.id", group_id)
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            .set("enable.auto.offset.store", "false")
+            .set("session.timeout.ms", "10000");
+        config
+    }
 }

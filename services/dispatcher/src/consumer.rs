@@ -11,17 +11,11 @@ use crate::delivery::Deliverer;
 pub(crate) fn build(
     config: &DispatcherConfig,
 ) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+    // Offsets are committed in the background, but only offsets we stored
+    // ourselves after an event's outcome was acknowledged by Kafka.
     let consumer: StreamConsumer = config
         .kafka
-        .client_config("orch-dispatcher")
-        .set("group.id", &config.group_id)
-        .set("auto.offset.reset", "earliest")
-        // Offsets are committed in the background, but only offsets we stored
-        // ourselves after an event's outcome was acknowledged by Kafka.
-        .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "1000")
-        .set("enable.auto.offset.store", "false")
-        .set("session.timeout.ms", "10000")
+        .consumer_config("orch-dispatcher", &config.group_id)
         .create()?;
     consumer.subscribe(&[&config.kafka.topics().raw])?;
     Ok(consumer)

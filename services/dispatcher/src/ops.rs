@@ -10,12 +10,12 @@ use serde_json::json;
 
 /// `/health`, `/ready` and `/metrics` for the dispatcher.
 pub(crate) fn router(consuming: Arc<AtomicBool>) -> Router {
-    Router::new()
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
-        .route("/ready", get(ready))
-        .with_state(consuming)
-        .merge(orch_http::metrics_route())
-        .layer(axum::middleware::from_fn(orch_http::track_requests))
+    orch_http::finish_router(
+        Router::new()
+            .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+            .route("/ready", get(ready))
+            .with_state(consuming),
+    )
 }
 
 /// Ready while the consumer loop runs.

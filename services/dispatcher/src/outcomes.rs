@@ -6,6 +6,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
+use serde::Serialize;
 
 use crate::DispatcherConfig;
 
@@ -42,14 +43,8 @@ impl OutcomeWriter {
         record: &StatusRecord,
         traceparent: &str,
     ) -> Result<(), KafkaError> {
-        let payload = orch_contracts::to_json(record);
-        self.send(
-            &self.status_topic,
-            record.id.as_bytes(),
-            &payload,
-            orch_kafka::record_headers(traceparent, None),
-        )
-        .await
+        self.write_json(&self.status_topic, &record.id, record, traceparent)
+            .await
     }
 
     /// Writes one dead letter keyed by event id.
@@ -58,14 +53,20 @@ impl OutcomeWriter {
         record: &DeadLetterRecord,
         traceparent: &str,
     ) -> Result<(), KafkaError> {
+        self.write_json(&self.dlq_topic, &record.id, record, traceparent)
+            .await
+    }
+
+    async fn write_json<T: Serialize>(
+        &self,
+        topic: &str,
+        id: &str,
+        record: &T,
+        traceparent: &str,
+    ) -> Result<(), KafkaError> {
         let payload = orch_contracts::to_json(record);
-        self.send(
-            &self.dlq_topic,
-            record.id.as_bytes(),
-            &payload,
-            orch_kafka::record_headers(traceparent, None),
-        )
-        .await
+        let headers = orch_kafka::record_headers(traceparent, None);
+        self.send(topic, id.as_bytes(), &payload, headers).await
     }
 
     /// Copies an unreadable raw record to the DLQ unchanged, so nothing is dropped.

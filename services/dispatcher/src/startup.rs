@@ -52,9 +52,7 @@ impl Application {
 
     /// The bound ops address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        orch_http::bound_addr(&self.listener)
     }
 
     /// Consumes and delivers until `shutdown`; then commits and leaves the group.

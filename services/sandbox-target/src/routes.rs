@@ -23,12 +23,13 @@ pub(crate) struct AppState {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", post(graphql))
-        .route("/stats", get(stats))
-        .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
-        .with_state(state)
-        .merge(orch_http::metrics_route())
+    orch_http::finish_router(
+        Router::new()
+            .route("/graphql", post(graphql))
+            .route("/stats", get(stats))
+            .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
+            .with_state(state),
+    )
 }
 
 /// `POST /graphql`, behind the token check and the rate limit.

@@ -27,9 +27,7 @@ impl Application {
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        orch_http::bound_addr(&self.listener)
     }
 
     /// Serves until `shutdown`.

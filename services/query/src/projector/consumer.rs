@@ -17,16 +17,10 @@ const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A consumer in the projector group, subscribed to raw and status records.
 pub(crate) fn build(config: &QueryConfig) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+    // Only offsets stored after the batch's transaction committed are committed.
     let consumer: StreamConsumer = config
         .kafka
-        .client_config("orch-projector")
-        .set("group.id", &config.group_id)
-        .set("auto.offset.reset", "earliest")
-        // Only offsets stored after the batch's transaction committed are committed.
-        .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "1000")
-        .set("enable.auto.offset.store", "false")
-        .set("session.timeout.ms", "10000")
+        .consumer_config("orch-projector", &config.group_id)
         .create()?;
     let topics = config.kafka.topics();
     consumer.subscribe(&[&topics.raw, &topics.status])?;
