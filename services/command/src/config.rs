@@ -1,6 +1,7 @@
 //! Configuration, read from environment variables (or the matching flags).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use orch_http::ApiKeys;
@@ -27,10 +28,39 @@ pub struct CommandConfig {
     #[arg(long, env = "COMMAND_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
-    /// How long to wait for Kafka to acknowledge a record before answering 503.
-    /// Kept well under the source's 500 ms budget.
-    #[arg(long, env = "COMMAND_PUBLISH_TIMEOUT_MS", default_value_t = 400)]
-    pub publish_timeout_ms: u64,
+    /// How long to wait for Kafka's acknowledgement before making the event
+    /// durable in the local spool instead. Leaves room under the source's
+    /// 500 ms for the spool's fsync.
+    #[arg(long, env = "COMMAND_PUBLISH_BUDGET_MS", default_value_t = 150)]
+    pub publish_budget_ms: u64,
+
+    /// Producer linger: how long a record may wait for others to share its batch.
+    #[arg(long, env = "COMMAND_KAFKA_LINGER_MS", default_value_t = 5)]
+    pub kafka_linger_ms: u64,
+
+    /// Producer batch size limit per partition, in bytes.
+    #[arg(long, env = "COMMAND_KAFKA_BATCH_BYTES", default_value_t = 1_000_000)]
+    pub kafka_batch_bytes: u64,
+
+    /// How long the producer keeps trying one record before giving it up to the spool.
+    #[arg(
+        long,
+        env = "COMMAND_KAFKA_MESSAGE_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub kafka_message_timeout_ms: u64,
+
+    /// Directory of the durable spool; put it on a persistent disk.
+    #[arg(long, env = "COMMAND_SPOOL_DIR", default_value = "spool")]
+    pub spool_dir: PathBuf,
+
+    /// Largest spool size on disk; when full, events get 503.
+    #[arg(long, env = "COMMAND_SPOOL_MAX_BYTES", default_value_t = 1 << 30)]
+    pub spool_max_bytes: u64,
+
+    /// Size at which the spool starts a new segment file.
+    #[arg(long, env = "COMMAND_SPOOL_SEGMENT_BYTES", default_value_t = 64 << 20)]
+    pub spool_segment_bytes: u64,
 
     /// Base URL of the query service, used to build each event's `status_url`.
     #[arg(
@@ -48,8 +78,8 @@ pub struct CommandConfig {
 }
 
 impl CommandConfig {
-    /// The publish timeout as a `Duration`.
-    pub fn publish_timeout(&self) -> Duration {
-        Duration::from_millis(self.publish_timeout_ms)
+    /// The publish budget as a `Duration`.
+    pub fn publish_budget(&self) -> Duration {
+        Duration::from_millis(self.publish_budget_ms)
     }
 }

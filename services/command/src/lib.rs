@@ -4,8 +4,11 @@
 pub mod config;
 pub mod domain;
 mod error;
+mod forwarder;
 mod publisher;
 mod routes;
+pub mod spool;
+mod spooled;
 mod startup;
 
 pub use config::CommandConfig;

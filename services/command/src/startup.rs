@@ -7,12 +7,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::publisher::Publisher;
-use crate::{CommandConfig, StartupError, routes};
+use crate::spool::Spool;
+use crate::{CommandConfig, StartupError, forwarder, routes};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) publisher: Publisher,
+    pub(crate) spool: Spool,
     pub(crate) source_keys: ApiKeys,
     pub(crate) max_body_bytes: usize,
     pub(crate) status_base_url: Arc<str>,
@@ -22,6 +24,7 @@ pub(crate) struct AppState {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    topic: Arc<str>,
 }
 
 impl std::fmt::Debug for Application {
@@ -35,14 +38,36 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Creates missing topics, builds the producer and binds the listen address.
     pub async fn build(config: CommandConfig) -> Result<Self, StartupError> {
-        orch_kafka::ensure_topics(&config.kafka).await?;
-        let publisher = Publisher::new(&config).map_err(StartupError::Producer)?;
+        // The command service must start while Kafka is down (the spool takes
+        // events meanwhile), so missing topics are created in the background.
+        match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&config.kafka)).await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %error, "Could not prepare topics at start; retrying in the background.");
+                tokio::spawn(ensure_topics_later(config.kafka.clone()));
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "Kafka did not answer at start; preparing topics in the background."
+                );
+                tokio::spawn(ensure_topics_later(config.kafka.clone()));
+            }
+        }
+        let spool = Spool::open(
+            &config.spool_dir,
+            config.spool_max_bytes,
+            config.spool_segment_bytes,
+        )?;
+        let publisher = Publisher::new(&config, spool.clone()).map_err(StartupError::Producer)?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Command service listening.");
         Ok(Self {
             listener,
+            topic: config.kafka.topics().raw.into(),
             state: AppState {
                 publisher,
+                spool,
                 source_keys: config.source_key_hashes,
                 max_body_bytes: config.max_body_bytes,
                 status_base_url: config.status_base_url.into(),
@@ -59,11 +84,58 @@ impl Application {
     /// so nothing acknowledged to a client is left only in memory.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
         let publisher = self.state.publisher.clone();
-        orch_http::serve(self.listener, routes::router(self.state), shutdown).await?;
+        let spool = self.state.spool.clone();
+        let background = CancellationToken::new();
+        let forwarder = tokio::spawn(forwarder::run(
+            spool.clone(),
+            publisher.producer().clone(),
+            self.topic.clone(),
+            background.clone(),
+        ));
+        tokio::spawn(report_spool(spool, background.clone()));
+        let served = orch_http::serve(self.listener, routes::router(self.state), shutdown).await;
+        // Every request answered 202 is now in Kafka or fsync'd in the spool;
+        // flush what the producer still holds, then stop forwarding.
         if let Err(error) = publisher.flush(Duration::from_secs(10)).await {
-            tracing::error!(%error, "Producer flush at shutdown failed.");
+            tracing::warn!(%error, "Producer flush at shutdown did not finish; the spool holds what it did not send.");
         }
+        background.cancel();
+        let _ = forwarder.await;
+        served?;
         tracing::info!("Command service stopped.");
         Ok(())
+    }
+}
+
+/// How long start-up waits for topic creation before going on without it.
+const TOPIC_SETUP_WAIT: Duration = Duration::from_secs(5);
+
+async fn ensure_topics_later(kafka: orch_kafka::KafkaConfig) {
+    loop {
+        tokio::time::sleep(TOPIC_SETUP_WAIT).await;
+        match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&kafka)).await {
+            Ok(Ok(())) => {
+                tracing::info!("Topics are ready.");
+                return;
+            }
+            Ok(Err(error)) => tracing::warn!(error = %error, "Topics still not ready; retrying."),
+            Err(_) => tracing::warn!("Kafka still does not answer; retrying topic set-up."),
+        }
+    }
+}
+
+/// Publishes the spool's figures as gauges once a second.
+async fn report_spool(spool: Spool, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let stats = spool.stats();
+        metrics::gauge!("spool_depth_records").set(stats.depth as f64);
+        metrics::gauge!("spool_bytes").set(stats.bytes as f64);
+        metrics::gauge!("spool_oldest_age_seconds").set(stats.oldest_age_ms as f64 / 1000.0);
+        metrics::gauge!("spool_healthy").set(if stats.healthy { 1.0 } else { 0.0 });
     }
 }

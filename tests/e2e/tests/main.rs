@@ -4,7 +4,6 @@
 
 mod support;
 
-mod command_api;
 mod dead_letters;
 mod projection;
 mod walking_skeleton;

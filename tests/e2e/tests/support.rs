@@ -10,28 +10,14 @@ use orch_kafka::KafkaConfig;
 use orch_query::QueryConfig;
 use orch_sandbox_target::SandboxConfig;
 use orch_telemetry::{LogFormat, TelemetryConfig};
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) const SOURCE_KEY: &str = "test-source-key";
 pub(crate) const READER_KEY: &str = "test-reader-key";
 pub(crate) const TARGET_TOKEN: &str = "test-target-token";
-/// How long a test waits for the pipeline before failing.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(60);
-
-pub(crate) fn bootstrap() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
-}
-
-pub(crate) fn admin_database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
-        "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator".into()
-    })
-}
+pub(crate) use orch_testkit::{PATIENCE, bootstrap};
 
 fn quiet() -> TelemetryConfig {
     TelemetryConfig {
@@ -47,7 +33,6 @@ fn any_port() -> SocketAddr {
 /// One test's namespace and the services it started; stops them when dropped.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
-    pub(crate) prefix: String,
     pub(crate) kafka: KafkaConfig,
     pub(crate) http: reqwest::Client,
     pub(crate) command_url: String,
@@ -72,7 +57,7 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
-    let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let prefix = orch_testkit::unique_prefix();
     // Few partitions: a single local broker carries every test's topics.
     let kafka = KafkaConfig {
         kafka_topic_partitions: 3,
@@ -95,7 +80,13 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         listen_addr: any_port(),
         source_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(SOURCE_KEY)).unwrap(),
         max_body_bytes: 64 * 1024,
-        publish_timeout_ms: 5_000,
+        publish_budget_ms: 5_000,
+        kafka_linger_ms: 5,
+        kafka_batch_bytes: 1_000_000,
+        kafka_message_timeout_ms: 10_000,
+        spool_dir: spool_dir(&prefix),
+        spool_max_bytes: 1 << 30,
+        spool_segment_bytes: 64 << 20,
         status_base_url: "http://query.test".into(),
         kafka: kafka.clone(),
         telemetry: quiet(),
@@ -129,7 +120,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         tokio::spawn(dispatcher.run(shutdown.clone()));
     }
 
-    let database_url = create_database(&prefix).await;
+    let database_url = orch_testkit::create_database(&prefix).await;
     let mut query_url = String::new();
     if !options.without_query {
         let query = orch_query::Application::build(QueryConfig {
@@ -150,7 +141,6 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     }
 
     Pipeline {
-        prefix,
         kafka,
         http: reqwest::Client::new(),
         command_url,
@@ -160,19 +150,9 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     }
 }
 
-/// A fresh, empty database for one test.
-async fn create_database(prefix: &str) -> String {
-    let name = format!("orch_{}", prefix.trim_end_matches('.'));
-    let admin_url = admin_database_url();
-    let mut admin = PgConnection::connect(&admin_url)
-        .await
-        .expect("admin connection to Postgres");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-    format!("{base}/{name}")
+/// A fresh spool directory for one test's command service.
+fn spool_dir(prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("orch-spool-{}", prefix.trim_end_matches('.')))
 }
 
 impl Pipeline {
@@ -242,63 +222,10 @@ impl Pipeline {
             .expect("stats are JSON")
     }
 
-    /// Reads `count` records from the start of `topic` (fails after PATIENCE).
+    /// Reads `count` records from the start of `topic`.
     pub(crate) async fn read_topic(&self, topic: &str, count: usize) -> Vec<OwnedMessage> {
-        let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap())
-            .set(
-                "group.id",
-                format!("{}reader-{}", self.prefix, uuid::Uuid::new_v4().simple()),
-            )
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
-            .create()
-            .expect("test consumer");
-        consumer.subscribe(&[topic]).expect("subscribe");
-        let mut messages = Vec::new();
-        while messages.len() < count {
-            let message = tokio::time::timeout(PATIENCE, consumer.recv())
-                .await
-                .unwrap_or_else(|_| panic!("only {} of {count} records on {topic}", messages.len()))
-                .expect("consume");
-            messages.push(message.detach());
-        }
-        messages
+        orch_testkit::read_topic(&bootstrap(), topic, PATIENCE, |read| read.len() >= count).await
     }
-
-    /// How many records `topic` holds (sum of high watermarks). Retries while a
-    /// just-created topic has no leader yet.
-    pub(crate) async fn topic_size(&self, topic: &str) -> i64 {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            let name = topic.to_owned();
-            let size = tokio::task::spawn_blocking(move || watermark_sum(&name))
-                .await
-                .expect("watermark task");
-            match size {
-                Ok(size) => return size,
-                Err(error) if tokio::time::Instant::now() < deadline => {
-                    eprintln!("watermarks not available yet ({error}); retrying");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                Err(error) => panic!("watermarks of {topic}: {error}"),
-            }
-        }
-    }
-}
-
-fn watermark_sum(topic: &str) -> Result<i64, rdkafka::error::KafkaError> {
-    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()?;
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let mut sum = 0;
-    for partition in metadata.topics()[0].partitions() {
-        let (low, high) =
-            consumer.fetch_watermarks(topic, partition.id(), Duration::from_secs(10))?;
-        sum += high - low;
-    }
-    Ok(sum)
 }
 
 /// A valid event body with id `id`.

@@ -11,6 +11,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 use crate::domain::NewEvent;
+use crate::publisher::Durable;
 use crate::startup::AppState;
 
 pub(super) fn router(state: AppState) -> Router {
@@ -65,18 +66,24 @@ async fn accept(
         trace.trace_id(),
         event.extra,
     );
-    if let Err(error) = state
+    let durable_in = match state
         .publisher
         .publish(&record, &trace.to_header(), tracestate)
         .await
     {
-        tracing::warn!(event_id = %record.id, error = %error, "Event not accepted: Kafka did not acknowledge it.");
-        metrics::counter!("events_rejected_total", "reason" => "kafka_unavailable").increment(1);
-        return Problem::unavailable("The event could not be made durable; it was not accepted.")
+        Ok(Durable::Kafka) => "kafka",
+        Ok(Durable::Spool) => "spool",
+        Err(error) => {
+            tracing::error!(event_id = %record.id, %error, "Event not accepted: it could not be made durable.");
+            metrics::counter!("events_rejected_total", "reason" => "not_durable").increment(1);
+            return Problem::unavailable(
+                "The event could not be made durable, so it was not accepted; send it again later.",
+            )
             .into_response();
-    }
-    metrics::counter!("events_accepted_total").increment(1);
-    tracing::info!(event_id = %record.id, trace_id = %record.trace_id, "Event accepted.");
+        }
+    };
+    metrics::counter!("events_accepted_total", "durable_in" => durable_in).increment(1);
+    tracing::info!(event_id = %record.id, trace_id = %record.trace_id, durable_in, "Event accepted.");
 
     let status_url = format!(
         "{}/events/{}",

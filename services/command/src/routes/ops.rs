@@ -19,11 +19,25 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready: a broker answers, so an accepted event can be made durable.
+/// Ready while an accepted event can be made durable: a broker answers, or
+/// the spool is healthy and has room.
 async fn ready(State(state): State<AppState>) -> Response {
-    if state.publisher.broker_reachable().await {
-        Json(json!({ "status": "ready", "kafka": "reachable" })).into_response()
+    let kafka = state.publisher.broker_reachable().await;
+    let spool = state.spool.stats();
+    let body = json!({
+        "status": if kafka || spool.healthy { "ready" } else { "unavailable" },
+        "kafka": if kafka { "reachable" } else { "unreachable" },
+        "spool": {
+            "healthy": spool.healthy,
+            "depth": spool.depth,
+            "bytes": spool.bytes,
+            "oldest_age_ms": spool.oldest_age_ms,
+        },
+    });
+    if kafka || spool.healthy {
+        Json(body).into_response()
     } else {
-        Problem::unavailable("Kafka is unreachable.").into_response()
+        Problem::unavailable("Kafka is unreachable and the spool cannot take events.")
+            .into_response()
     }
 }

@@ -1,0 +1,62 @@
+//! Test support for the integration tests, against the real broker and
+//! database that `dev/platform up` starts. Each test makes its own namespace
+//! (topic prefix, groups, database) so tests never collide.
+
+mod broker;
+mod kafka;
+
+pub use broker::Broker;
+pub use kafka::{read_topic, topic_size};
+
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection};
+
+/// How long a test waits for the system before failing.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The shared test broker (`KAFKA_BOOTSTRAP_SERVERS`, default 127.0.0.1:9092).
+pub fn bootstrap() -> String {
+    std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// The database the tests create their own databases from (`DATABASE_URL`).
+pub fn admin_database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator".into()
+    })
+}
+
+/// A fresh namespace: `t<12 hex>.`, used as topic prefix and name stem.
+/// `dev/test` drops databases and topics of this shape left by earlier runs.
+pub fn unique_prefix() -> String {
+    format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A fresh, empty database named after `prefix`; returns its URL.
+pub async fn create_database(prefix: &str) -> String {
+    let name = format!("orch_{}", prefix.trim_end_matches('.'));
+    let admin_url = admin_database_url();
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .expect("admin connection to Postgres (is `dev/platform up` running?)");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// The repository root (for `dev/` scripts).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
