@@ -41,6 +41,7 @@ service_env() {
       echo "COMMAND_LISTEN_ADDR=127.0.0.1:$port"
       echo "COMMAND_SOURCE_KEY_HASHES=$(key_hash "$DEMO_SOURCE_KEY")"
       echo "COMMAND_STATUS_BASE_URL=http://127.0.0.1:$(service_port query)"
+      echo "COMMAND_SPOOL_DIR=$RUN_DIR/command-spool"
       ;;
     dispatcher)
       echo "DISPATCHER_LISTEN_ADDR=127.0.0.1:$port"

@@ -121,7 +121,7 @@ fn nibble(c: u8) -> Result<u8, TraceParentError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ pub enum ApiKeysError {
 /// random strings, not passwords, so there is nothing to brute-force.
 #[derive(Clone)]
 pub struct ApiKeys {
-    hashes: Vec<[u8; 32]>,
+    // Shared: the auth middleware clones this for every request.
+    hashes: std::sync::Arc<[[u8; 32]]>,
 }
 
 impl std::fmt::Debug for ApiKeys {
@@ -48,7 +49,9 @@ impl ApiKeys {
         if hashes.is_empty() {
             return Err(ApiKeysError::Empty);
         }
-        Ok(Self { hashes })
+        Ok(Self {
+            hashes: hashes.into(),
+        })
     }
 
     /// Whether `key` is one of the allowed keys. Every stored hash is compared,

@@ -1,0 +1,158 @@
+//! `orch-loadgen`: a closed-loop HTTP load generator for `POST /events`.
+//! Each of `--connections` workers sends one event, waits for the answer, and
+//! sends the next, for `--duration` seconds after a warm-up. Every event has a
+//! unique id. Prints one JSON object with the figures.
+
+mod rss;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::json;
+
+/// Drive POST /events and report sustained throughput and latency.
+#[derive(Debug, Parser)]
+struct Args {
+    /// The events endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:8080/events")]
+    url: String,
+    /// Source key sent as a bearer token.
+    #[arg(long, env = "LOADGEN_KEY", default_value = "dev-source-key")]
+    key: String,
+    /// Concurrent connections (one request in flight each).
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 60)]
+    duration: u64,
+    /// Unmeasured seconds first.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Bytes of `body` text in each event.
+    #[arg(long, default_value_t = 100)]
+    body_bytes: usize,
+    /// Prefix of the generated ids (make it unique per run).
+    #[arg(long, default_value = "bench")]
+    id_prefix: String,
+    /// Pid of the server, to sample its resident memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+/// What one worker measured.
+struct Tally {
+    latency_us: Histogram<u64>,
+    ok: u64,
+    errors: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.connections)
+        .build_http();
+    let uri: hyper::Uri = args.url.parse().context("--url is not a URI")?;
+    let auth = format!("Bearer {}", args.key);
+    let body_text = "x".repeat(args.body_bytes);
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::new(AtomicBool::new(false));
+
+    let mut workers = Vec::new();
+    for worker in 0..args.connections {
+        let (client, uri, auth, body_text) =
+            (client.clone(), uri.clone(), auth.clone(), body_text.clone());
+        let (measuring, stopping) = (measuring.clone(), stopping.clone());
+        let prefix = args.id_prefix.clone();
+        workers.push(tokio::spawn(async move {
+            let mut tally = Tally {
+                latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
+                ok: 0,
+                errors: 0,
+            };
+            let mut i = 0u64;
+            while !stopping.load(Ordering::Relaxed) {
+                i += 1;
+                let body = json!({
+                    "id": format!("{prefix}-{worker}-{i}"),
+                    "name": "bench event",
+                    "body": body_text,
+                    "timestamp": 1_795_255_200,
+                })
+                .to_string();
+                let request = hyper::Request::post(uri.clone())
+                    .header("authorization", auth.as_str())
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("valid request");
+                let started = Instant::now();
+                let answer = client.request(request).await;
+                let accepted = match answer {
+                    Ok(response) => {
+                        let status = response.status();
+                        let _ = response.into_body().collect().await;
+                        status == hyper::StatusCode::ACCEPTED
+                    }
+                    Err(_) => false,
+                };
+                if measuring.load(Ordering::Relaxed) {
+                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    tally.latency_us.saturating_record(micros.max(1));
+                    if accepted {
+                        tally.ok += 1;
+                    } else {
+                        tally.errors += 1;
+                    }
+                }
+            }
+            tally
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let sampler = args.server_pid.map(rss::Sampler::start);
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    stopping.store(true, Ordering::Relaxed);
+
+    let mut latency =
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
+    let (mut ok, mut errors) = (0, 0);
+    for worker in workers {
+        let tally = worker.await.context("a worker panicked")?;
+        latency
+            .add(&tally.latency_us)
+            .context("merging histograms")?;
+        ok += tally.ok;
+        errors += tally.errors;
+    }
+    let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    let memory = sampler.map(rss::Sampler::stop);
+    let report = json!({
+        "connections": args.connections,
+        "duration_s": elapsed,
+        "accepted": ok,
+        "errors": errors,
+        "events_per_s": ok as f64 / elapsed,
+        "latency_ms": {
+            "p50": ms(0.50),
+            "p99": ms(0.99),
+            "p99_9": ms(0.999),
+            "max": latency.max() as f64 / 1000.0,
+        },
+        "server_rss_mb": memory.map(|m| json!({ "max_sampled": m.max_rss_mb, "peak_hwm": m.hwm_mb })),
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
