@@ -54,6 +54,7 @@ service_env() {
       ;;
     sandbox-target)
       echo "SANDBOX_LISTEN_ADDR=127.0.0.1:$port"
+      echo "SANDBOX_DATA_FILE=$RUN_DIR/sandbox-items.jsonl"
       ;;
   esac
 }

@@ -1,8 +1,20 @@
 //! Configuration, read from environment variables (or the matching flags).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use orch_telemetry::TelemetryConfig;
+
+use crate::faults::{Faults, parse_faults};
+
+/// How the target says "over the rate limit".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateLimitMode {
+    /// HTTP 429 with `Retry-After`.
+    Http,
+    /// HTTP 200 with a GraphQL error whose `extensions.code` is `RATE_LIMITED`.
+    Graphql,
+}
 
 /// Everything the sandbox target reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
@@ -19,10 +31,29 @@ pub struct SandboxConfig {
     #[arg(long, env = "SANDBOX_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// Requests per second allowed (token bucket); 0 means unlimited.
-    /// Over it, the target answers 429 with `Retry-After`.
+    /// Requests per second allowed by the token bucket; 0 means unlimited.
     #[arg(long, env = "SANDBOX_RATE_LIMIT_PER_SEC", default_value_t = 0)]
     pub rate_limit_per_sec: u32,
+
+    /// Bucket size: requests allowed at once after a quiet spell (0: one second's worth).
+    #[arg(long, env = "SANDBOX_RATE_LIMIT_BURST", default_value_t = 0)]
+    pub rate_limit_burst: u32,
+
+    /// How a request over the limit is answered.
+    #[arg(long, env = "SANDBOX_RATE_LIMIT_MODE", value_enum, default_value_t = RateLimitMode::Http)]
+    pub rate_limit_mode: RateLimitMode,
+
+    /// Length of the sliding window for the `max_in_window` counter, in ms.
+    #[arg(long, env = "SANDBOX_WINDOW_MS", default_value_t = 1_000)]
+    pub window_ms: u64,
+
+    /// File the items persist in (JSON lines); unset keeps them in memory only.
+    #[arg(long, env = "SANDBOX_DATA_FILE")]
+    pub data_file: Option<PathBuf>,
+
+    /// Faults in force at start, as JSON (see `GET /admin/faults` for the shape).
+    #[arg(long, env = "SANDBOX_FAULTS", value_parser = parse_faults, default_value = "{}")]
+    pub faults: Faults,
 
     #[command(flatten)]
     pub telemetry: TelemetryConfig,

@@ -1,14 +1,19 @@
-//! A stand-in for the target GraphQL API: the seed's schema, a rate limit, and
-//! counters that make it an oracle for tests and benchmarks.
+//! A stand-in for the target GraphQL API: the seed's schema, a token-bucket
+//! rate limit, fault injection, and counters that make it an oracle for tests
+//! and benchmarks.
 
+mod admin;
 pub mod config;
 mod error;
+pub mod faults;
 mod routes;
 mod schema;
 mod startup;
 mod store;
+mod window;
 
-pub use config::SandboxConfig;
+pub use config::{RateLimitMode, SandboxConfig};
 pub use error::StartupError;
+pub use faults::Faults;
 pub use startup::Application;
 pub use store::Stats;

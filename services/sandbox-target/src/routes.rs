@@ -1,5 +1,7 @@
 use std::sync::Arc;
+use std::time::Duration;
 
+use async_graphql::{Name, Value};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -10,8 +12,11 @@ use governor::DefaultDirectRateLimiter;
 use governor::clock::{Clock, DefaultClock};
 use serde_json::json;
 
+use crate::RateLimitMode;
+use crate::admin::{self, SharedFaults};
+use crate::faults::{Fault, now_ms};
 use crate::schema::TargetSchema;
-use crate::store::{Stats, Store};
+use crate::store::{Counter, Stats, Store};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -19,49 +24,117 @@ pub(crate) struct AppState {
     pub(crate) schema: TargetSchema,
     pub(crate) store: Arc<Store>,
     pub(crate) limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    pub(crate) limit_mode: RateLimitMode,
+    pub(crate) faults: SharedFaults,
     pub(crate) token: Option<Arc<str>>,
 }
 
 pub(crate) fn router(state: AppState) -> Router {
+    let faults = state.faults.clone();
     orch_http::finish_router(
         Router::new()
             .route("/graphql", post(graphql))
             .route("/stats", get(stats))
             .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
-            .with_state(state),
+            .with_state(state)
+            .merge(admin::router(faults)),
     )
 }
 
-/// `POST /graphql`, behind the token check and the rate limit.
+/// `POST /graphql`. The rate limit and the faults apply to `createItem`, the
+/// call the dispatcher makes; queries (the tests' oracle look-ups) pass freely.
 async fn graphql(
     State(state): State<AppState>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    state.store.count_request();
+    state.store.count(Counter::Requests);
     if let Some(token) = &state.token
         && orch_http::presented_key(&headers) != Some(token.as_ref())
     {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({ "errors": [{ "message": "unauthorized" }] })),
-        )
-            .into_response();
+        return graphql_error(StatusCode::UNAUTHORIZED, "unauthorized", "UNAUTHENTICATED");
+    }
+    let request = request.into_inner();
+    if !request.query.contains("createItem") {
+        return GraphQLResponse::from(state.schema.execute(request).await).into_response();
     }
     if let Some(limiter) = &state.limiter
         && let Err(not_until) = limiter.check()
     {
-        state.store.count_rate_limited();
+        state.store.count(Counter::RateLimited);
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, seconds.max(1).to_string())],
-            Json(json!({ "errors": [{ "message": "rate limit exceeded", "extensions": { "code": "RATE_LIMITED" } }] })),
-        )
-            .into_response();
+        return rate_limited(state.limit_mode, wait);
     }
-    GraphQLResponse::from(state.schema.execute(request.into_inner()).await).into_response()
+    state.store.admit();
+    let id = match request.variables.get(&Name::new("id")) {
+        Some(Value::String(id)) => Some(id.clone()),
+        _ => None,
+    };
+    let (latency, fault, timeout) = {
+        let faults = state.faults.read().unwrap_or_else(|p| p.into_inner());
+        let (latency, fault) = faults.decide(id.as_deref(), now_ms(), &mut rand::thread_rng());
+        (
+            latency,
+            fault,
+            Duration::from_millis(faults.timeout_ms.max(1)),
+        )
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Fault::None => GraphQLResponse::from(state.schema.execute(request).await).into_response(),
+        Fault::Down | Fault::ServerError => {
+            state.store.count(Counter::InjectedServerErrors);
+            graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "injected server error",
+                "INTERNAL_SERVER_ERROR",
+            )
+        }
+        Fault::RateLimited => {
+            state.store.count(Counter::InjectedRateLimited);
+            rate_limited(RateLimitMode::Http, Duration::from_secs(1))
+        }
+        Fault::Reject => {
+            state.store.count(Counter::Rejected);
+            graphql_error(
+                StatusCode::BAD_REQUEST,
+                "this id is refused",
+                "BAD_USER_INPUT",
+            )
+        }
+        Fault::Timeout => {
+            state.store.count(Counter::InjectedTimeouts);
+            tokio::time::sleep(timeout).await;
+            graphql_error(StatusCode::GATEWAY_TIMEOUT, "injected timeout", "TIMEOUT")
+        }
+    }
+}
+
+fn rate_limited(mode: RateLimitMode, wait: Duration) -> Response {
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    let body = Json(json!({
+        "data": null,
+        "errors": [{ "message": "rate limit exceeded", "extensions": { "code": "RATE_LIMITED", "retryAfter": seconds } }]
+    }));
+    match mode {
+        RateLimitMode::Http => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds.to_string())],
+            body,
+        )
+            .into_response(),
+        RateLimitMode::Graphql => (StatusCode::OK, body).into_response(),
+    }
+}
+
+fn graphql_error(status: StatusCode, message: &str, code: &str) -> Response {
+    (
+        status,
+        Json(json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] })),
+    )
+        .into_response()
 }
 
 /// `GET /stats`: the oracle's counters.

@@ -1,11 +1,17 @@
 use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::window::SlidingWindow;
 
 /// An item as the target stores it.
-#[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, async_graphql::SimpleObject)]
 pub(crate) struct Item {
     pub(crate) id: async_graphql::ID,
     pub(crate) name: String,
@@ -15,7 +21,7 @@ pub(crate) struct Item {
 }
 
 /// The counters a test reads to judge the pipeline.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// HTTP requests to `/graphql`.
     pub requests: u64,
@@ -25,21 +31,74 @@ pub struct Stats {
     pub unique_ids: u64,
     /// `createItem` calls for an id already held (answered with the stored item).
     pub duplicates: u64,
-    /// Requests refused by the rate limit.
+    /// Requests refused by the target's own rate limit (not the injected 429s).
     pub rate_limited: u64,
+    /// Injected 429s.
+    pub injected_rate_limited: u64,
+    /// Injected 503s, including down windows.
+    pub injected_server_errors: u64,
+    /// Injected timeouts.
+    pub injected_timeouts: u64,
+    /// 400s for poison ids.
+    pub rejected: u64,
+    /// Most requests admitted by the rate limit in any sliding window.
+    pub max_in_window: u64,
+    /// That window's length, in ms.
+    pub window_ms: u64,
 }
 
-/// Items and counters; a mutex suffices at the rates a sandbox sees.
-#[derive(Debug, Default)]
+/// Which counter a request outcome adds to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    Requests,
+    RateLimited,
+    InjectedRateLimited,
+    InjectedServerErrors,
+    InjectedTimeouts,
+    Rejected,
+}
+
+/// Items, counters, and (optionally) a JSON-lines file the items persist in.
+#[derive(Debug)]
 pub(crate) struct Store {
     items: Mutex<HashMap<String, Item>>,
-    requests: AtomicU64,
+    file: Option<(PathBuf, Mutex<File>)>,
+    window: Mutex<SlidingWindow>,
+    window_ms: u64,
+    counters: [AtomicU64; 6],
     accepted: AtomicU64,
     duplicates: AtomicU64,
-    rate_limited: AtomicU64,
 }
 
 impl Store {
+    /// A store holding the items in `file` (if any), appending new ones to it.
+    pub(crate) fn open(file: Option<&Path>, window: Duration) -> std::io::Result<Self> {
+        let mut items = HashMap::new();
+        let file = match file {
+            None => None,
+            Some(path) => {
+                if let Ok(existing) = File::open(path) {
+                    for line in BufReader::new(existing).lines() {
+                        if let Ok(item) = serde_json::from_str::<Item>(&line?) {
+                            items.insert(item.id.to_string(), item);
+                        }
+                    }
+                }
+                let handle = OpenOptions::new().create(true).append(true).open(path)?;
+                Some((path.to_owned(), Mutex::new(handle)))
+            }
+        };
+        Ok(Self {
+            items: Mutex::new(items),
+            file,
+            window: Mutex::new(SlidingWindow::new(window)),
+            window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+            counters: Default::default(),
+            accepted: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+        })
+    }
+
     /// Stores `item` unless its id is held; returns the stored item either way.
     pub(crate) fn create(&self, item: Item) -> Item {
         let mut items = self
@@ -49,6 +108,13 @@ impl Store {
         if let Some(existing) = items.get(item.id.as_str()) {
             self.duplicates.fetch_add(1, Ordering::Relaxed);
             return existing.clone();
+        }
+        if let Some((path, file)) = &self.file {
+            let line = serde_json::to_string(&item).unwrap_or_default();
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(error) = writeln!(file, "{line}") {
+                tracing::error!(path = %path.display(), %error, "Could not persist an item.");
+            }
         }
         self.accepted.fetch_add(1, Ordering::Relaxed);
         items.insert(item.id.to_string(), item.clone());
@@ -75,25 +141,44 @@ impl Store {
         items
     }
 
+    /// Deletes every item, in memory and in the file.
     pub(crate) fn clear(&self) {
-        self.items.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items.clear();
+        if let Some((path, file)) = &self.file {
+            let file = file.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(error) = file.set_len(0) {
+                tracing::error!(path = %path.display(), %error, "Could not clear the items file.");
+            }
+        }
     }
 
-    pub(crate) fn count_request(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn count(&self, counter: Counter) {
+        self.counters[counter as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn count_rate_limited(&self) {
-        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    /// Counts a request the rate limit let through.
+    pub(crate) fn admit(&self) {
+        self.window
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(Instant::now());
     }
 
     pub(crate) fn stats(&self) -> Stats {
+        let counter = |c: Counter| self.counters[c as usize].load(Ordering::Relaxed);
         Stats {
-            requests: self.requests.load(Ordering::Relaxed),
+            requests: counter(Counter::Requests),
             accepted: self.accepted.load(Ordering::Relaxed),
             unique_ids: self.items.lock().unwrap_or_else(|p| p.into_inner()).len() as u64,
             duplicates: self.duplicates.load(Ordering::Relaxed),
-            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            rate_limited: counter(Counter::RateLimited),
+            injected_rate_limited: counter(Counter::InjectedRateLimited),
+            injected_server_errors: counter(Counter::InjectedServerErrors),
+            injected_timeouts: counter(Counter::InjectedTimeouts),
+            rejected: counter(Counter::Rejected),
+            max_in_window: self.window.lock().unwrap_or_else(|p| p.into_inner()).max(),
+            window_ms: self.window_ms,
         }
     }
 }
@@ -114,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_second_create_keeps_the_first_item_and_counts_a_duplicate() {
-        let store = Store::default();
+        let store = Store::open(None, Duration::from_secs(1)).unwrap();
         store.create(item("e1", "first"));
         let again = store.create(item("e1", "second"));
         assert_eq!(again.name, "first");
@@ -123,5 +208,18 @@ mod tests {
             (stats.accepted, stats.duplicates, stats.unique_ids),
             (1, 1, 1)
         );
+    }
+
+    #[test]
+    fn items_persist_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.jsonl");
+        let store = Store::open(Some(&path), Duration::from_secs(1)).unwrap();
+        store.create(item("e1", "kept"));
+        drop(store);
+        let reopened = Store::open(Some(&path), Duration::from_secs(1)).unwrap();
+        assert_eq!(reopened.get("e1").unwrap().name, "kept");
+        reopened.create(item("e1", "again"));
+        assert_eq!(reopened.stats().duplicates, 1);
     }
 }
