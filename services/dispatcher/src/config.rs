@@ -38,10 +38,41 @@ pub struct DispatcherConfig {
     pub request_timeout_ms: u64,
 
     /// Events per second the whole consumer group may send to the target.
+    /// Each replica takes the share of its assigned partitions.
     #[arg(long, env = "DISPATCHER_RATE_LIMIT_PER_SEC", default_value_t = 100)]
     pub rate_limit_per_sec: u32,
 
-    /// Delivery attempts before an event is dead-lettered as exhausted.
+    /// Events in flight per partition before fetching it pauses.
+    #[arg(
+        long,
+        env = "DISPATCHER_MAX_IN_FLIGHT_PER_PARTITION",
+        default_value_t = 64
+    )]
+    pub max_in_flight_per_partition: usize,
+
+    /// Stop retrying an event this long after its first attempt.
+    #[arg(
+        long,
+        env = "DISPATCHER_MAX_RETRY_ELAPSED_MS",
+        default_value_t = 3_600_000
+    )]
+    pub max_retry_elapsed_ms: u64,
+
+    /// At shutdown, how long in-flight events may take to finish before they
+    /// are abandoned (and redelivered after the restart).
+    #[arg(long, env = "DISPATCHER_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+
+    /// The consumer's `max.poll.interval.ms`.
+    #[arg(
+        long,
+        env = "DISPATCHER_MAX_POLL_INTERVAL_MS",
+        default_value_t = 300_000
+    )]
+    pub max_poll_interval_ms: u64,
+
+    /// Failed delivery attempts before an event is dead-lettered as exhausted
+    /// (rate-limit answers do not count).
     #[arg(long, env = "DISPATCHER_MAX_ATTEMPTS", default_value_t = 8)]
     pub max_attempts: u32,
 
@@ -65,6 +96,24 @@ pub struct DispatcherConfig {
 }
 
 impl DispatcherConfig {
+    /// Settings that could make the consumer miss `max.poll.interval.ms`.
+    pub fn poll_interval_risks(&self) -> Vec<String> {
+        let mut risks = Vec::new();
+        if self.shutdown_grace_ms >= self.max_poll_interval_ms {
+            risks.push(format!(
+                "DISPATCHER_SHUTDOWN_GRACE_MS ({}) is not below DISPATCHER_MAX_POLL_INTERVAL_MS ({}): a slow shutdown can be taken for a dead consumer",
+                self.shutdown_grace_ms, self.max_poll_interval_ms
+            ));
+        }
+        if self.request_timeout_ms >= self.max_poll_interval_ms {
+            risks.push(format!(
+                "DISPATCHER_REQUEST_TIMEOUT_MS ({}) is not below DISPATCHER_MAX_POLL_INTERVAL_MS ({})",
+                self.request_timeout_ms, self.max_poll_interval_ms
+            ));
+        }
+        risks
+    }
+
     /// The per-request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)

@@ -1,61 +1,113 @@
+//! The poll loop. It only takes records, hands each to its own delivery task,
+//! and stores offsets as events finish: slow work never runs here, so the
+//! consumer keeps polling and never falls out of the group.
+
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::DispatcherConfig;
+use crate::context::DispatchContext;
 use crate::delivery::Deliverer;
+use crate::tracker::{Finished, Tracker};
 
-/// A consumer in the dispatcher group that stores offsets only when told to.
+pub(crate) type DispatchConsumer = StreamConsumer<DispatchContext>;
+
+/// A consumer in the dispatcher group whose offsets we store ourselves.
 pub(crate) fn build(
     config: &DispatcherConfig,
-) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+    context: DispatchContext,
+) -> Result<DispatchConsumer, rdkafka::error::KafkaError> {
     // Offsets are committed in the background, but only offsets we stored
     // ourselves after an event's outcome was acknowledged by Kafka.
-    let consumer: StreamConsumer = config
+    let consumer: DispatchConsumer = config
         .kafka
         .consumer_config("orch-dispatcher", &config.group_id)
-        .create()?;
+        .set(
+            "max.poll.interval.ms",
+            config.max_poll_interval_ms.to_string(),
+        )
+        .create_with_context(context)?;
     consumer.subscribe(&[&config.kafka.topics().raw])?;
     Ok(consumer)
 }
 
-/// Takes events one at a time until shutdown, storing each offset once the
-/// event's outcome is durable; then commits and leaves the group.
+/// An event's task is over: its outcome is durable, or it was abandoned.
+struct Done {
+    partition: i32,
+    offset: i64,
+    epoch: u64,
+    durable: bool,
+}
+
+/// Takes records until `shutdown`; then stops fetching, lets in-flight events
+/// finish for up to `grace`, abandons the rest, commits and leaves the group.
 pub(crate) async fn run(
-    consumer: StreamConsumer,
-    deliverer: Deliverer,
+    consumer: DispatchConsumer,
+    tracker: Arc<Mutex<Tracker>>,
+    deliverer: Arc<Deliverer>,
+    grace: Duration,
     shutdown: CancellationToken,
 ) {
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     loop {
-        let received = tokio::select! {
+        tokio::select! {
+            biased;
             () = shutdown.cancelled() => break,
-            received = consumer.recv() => received,
-        };
-        let message = match received {
-            Ok(message) => message.detach(),
-            Err(error) => {
-                tracing::warn!(%error, "Consumer error; continuing.");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
+            Some(done) = done_rx.recv() => finish(&consumer, &tracker, &done),
+            received = consumer.recv() => {
+                let message = match received {
+                    Ok(message) => message.detach(),
+                    Err(error) => {
+                        tracing::warn!(%error, "Consumer error; continuing.");
+                        continue;
+                    }
+                };
+                let (partition, offset) = (message.partition(), message.offset());
+                let started = tracker.lock().unwrap_or_else(|p| p.into_inner()).start(partition, offset);
+                // A record of a partition revoked meanwhile: its new owner has it.
+                let Some(started) = started else { continue };
+                if started.pause {
+                    set_paused(&consumer, partition, true);
+                }
+                let (deliverer, done_tx) = (deliverer.clone(), done_tx.clone());
+                tokio::spawn(async move {
+                    let durable = deliverer.process(&message, &started.cancel).await.is_ok();
+                    let _ = done_tx.send(Done { partition, offset, epoch: started.epoch, durable });
+                });
+                metrics::gauge!("dispatcher_in_flight").set(tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight() as f64);
             }
-        };
-        if deliverer.process(&message).await.is_err() {
-            // Stopping: this event's offset stays unstored, so it is redelivered.
-            break;
         }
-        if let Err(error) =
-            consumer.store_offset(message.topic(), message.partition(), message.offset())
-        {
-            // Only happens if the partition was revoked meanwhile; the new owner
-            // redelivers it, which the target's idempotency absorbs.
-            tracing::warn!(%error, "Could not store offset.");
+    }
+
+    // Graceful stop: fetch nothing more, give in-flight events `grace` to finish.
+    let assigned = tracker.lock().unwrap_or_else(|p| p.into_inner()).assigned();
+    for partition in &assigned {
+        set_paused(&consumer, *partition, true);
+    }
+    let deadline = tokio::time::Instant::now() + grace;
+    while tracker
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .in_flight()
+        > 0
+    {
+        tokio::select! {
+            Some(done) = done_rx.recv() => finish(&consumer, &tracker, &done),
+            () = tokio::time::sleep_until(deadline) => {
+                let left = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight();
+                tracing::warn!(left, "Shutdown grace period over; abandoning in-flight events (they will be redelivered).");
+                tracker.lock().unwrap_or_else(|p| p.into_inner()).cancel_all();
+                break;
+            }
         }
     }
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => tracing::info!("Committed offsets at shutdown."),
-        // Nothing stored since the last commit is not a failure.
         Err(rdkafka::error::KafkaError::ConsumerCommit(
             rdkafka::types::RDKafkaErrorCode::NoOffset,
         )) => {}
@@ -64,4 +116,48 @@ pub(crate) async fn run(
         }
     }
     consumer.unsubscribe();
+}
+
+fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
+    if !done.durable {
+        // Abandoned: its offset stays uncommitted, so it is delivered again.
+        return;
+    }
+    let Finished { commit, resume } = tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(
+        done.partition,
+        done.offset,
+        done.epoch,
+    );
+    if let Some(next) = commit {
+        let mut offsets = TopicPartitionList::new();
+        let topic = consumer_topic(consumer);
+        if let Err(error) = offsets
+            .add_partition_offset(&topic, done.partition, Offset::Offset(next))
+            .and_then(|()| consumer.store_offsets(&offsets))
+        {
+            // Only when the partition was revoked meanwhile; its new owner redelivers.
+            tracing::debug!(%error, partition = done.partition, "Could not store offset.");
+        }
+    }
+    if resume {
+        set_paused(consumer, done.partition, false);
+    }
+}
+
+/// The one topic this consumer reads.
+fn consumer_topic(consumer: &DispatchConsumer) -> String {
+    consumer.context().topic.clone()
+}
+
+fn set_paused(consumer: &DispatchConsumer, partition: i32, paused: bool) {
+    let mut list = TopicPartitionList::new();
+    list.add_partition(&consumer_topic(consumer), partition);
+    let result = if paused {
+        consumer.pause(&list)
+    } else {
+        consumer.resume(&list)
+    };
+    if let Err(error) = result {
+        tracing::warn!(%error, partition, paused, "Could not pause or resume a partition.");
+    }
 }

@@ -2,7 +2,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::DefaultDirectRateLimiter;
 use orch_contracts::{
     AttemptRecord, DeadLetterRecord, ErrorKind, HEADER_TRACEPARENT, RawEventRecord, Status,
     StatusRecord, TraceContext,
@@ -17,6 +16,7 @@ use crate::classify::Verdict;
 use crate::enrich::{EnrichedEvent, Enricher};
 use crate::graphql::{Attempt, TargetClient};
 use crate::outcomes::OutcomeWriter;
+use crate::pacer::Pacer;
 
 /// Backoff for re-sending an outcome record while Kafka is unavailable.
 const OUTCOME_RETRY: Backoff = Backoff {
@@ -32,18 +32,25 @@ pub(crate) struct Abandoned;
 /// Takes one raw record all the way to a durable outcome.
 pub(crate) struct Deliverer {
     pub(crate) target: TargetClient,
-    pub(crate) limiter: Arc<DefaultDirectRateLimiter>,
+    pub(crate) pacer: Arc<Pacer>,
     pub(crate) enricher: Enricher,
     pub(crate) outcomes: OutcomeWriter,
     pub(crate) backoff: Backoff,
     pub(crate) max_attempts: u32,
-    pub(crate) shutdown: CancellationToken,
+    /// Retrying stops once this much time has passed since the first attempt.
+    pub(crate) max_elapsed: Duration,
 }
 
 impl Deliverer {
     /// Delivers, retries or dead-letters `message`; `Ok` once its outcome is in
     /// Kafka, so the caller may store its offset.
-    pub(crate) async fn process(&self, message: &OwnedMessage) -> Result<(), Abandoned> {
+    /// `cancel` fires when the partition is revoked or the shutdown grace
+    /// period ends: the event is then abandoned, uncommitted.
+    pub(crate) async fn process(
+        &self,
+        message: &OwnedMessage,
+        cancel: &CancellationToken,
+    ) -> Result<(), Abandoned> {
         let payload = message.payload().unwrap_or_default();
         let parent = message
             .headers()
@@ -61,32 +68,49 @@ impl Deliverer {
                 let headers = message.headers().cloned().unwrap_or_default();
                 let key = message.key().unwrap_or_default();
                 return self
-                    .durably(|| self.outcomes.unreadable(key, payload, headers.clone()))
+                    .durably(cancel, || {
+                        self.outcomes.unreadable(key, payload, headers.clone())
+                    })
                     .await;
             }
         };
         let enriched = self.enricher.enrich(&event);
         let mut history = Vec::new();
         let mut attempt = 0;
+        // Rate-limit answers say "later", not "never": they do not use up the
+        // attempts (max_elapsed still bounds them).
+        let mut failures = 0;
+        let first_attempt = tokio::time::Instant::now();
         loop {
             attempt += 1;
             tokio::select! {
-                () = self.shutdown.cancelled() => return Err(Abandoned),
-                () = self.limiter.until_ready() => {}
+                () = cancel.cancelled() => return Err(Abandoned),
+                () = self.pacer.acquire() => {}
             }
-            let result = self.target.create_item(&enriched, &traceparent).await;
+            let result = tokio::select! {
+                () = cancel.cancelled() => return Err(Abandoned),
+                result = self.target.create_item(&enriched, &traceparent) => result,
+            };
             metrics::histogram!("delivery_attempt_duration_seconds")
                 .record(result.latency.as_secs_f64());
             match result.verdict.clone() {
                 Verdict::Delivered => {
+                    self.pacer.on_success();
                     return self
-                        .delivered(&event, &enriched, attempt, &result, &traceparent)
+                        .delivered(&event, &enriched, attempt, &result, &traceparent, cancel)
                         .await;
                 }
                 Verdict::Poison { kind, message } => {
                     history.push(attempt_record(attempt, &result, kind, &message));
                     return self
-                        .dead_letter(event, &enriched, kind, message, history, &traceparent)
+                        .dead_letter(
+                            event,
+                            &enriched,
+                            (kind, message),
+                            history,
+                            &traceparent,
+                            cancel,
+                        )
                         .await;
                 }
                 Verdict::Retry {
@@ -97,16 +121,26 @@ impl Deliverer {
                     history.push(attempt_record(attempt, &result, kind, &message));
                     metrics::counter!("delivery_retries_total", "kind" => kind.as_str())
                         .increment(1);
-                    if attempt >= self.max_attempts {
-                        let message = format!("gave up after {attempt} attempts; last: {message}");
+                    if kind == ErrorKind::RateLimited {
+                        metrics::counter!("delivery_rate_limited_total").increment(1);
+                        self.pacer.on_rate_limited(retry_after);
+                    } else {
+                        failures += 1;
+                    }
+                    let out_of_time = first_attempt.elapsed() >= self.max_elapsed;
+                    if failures >= self.max_attempts || out_of_time {
+                        let message = format!(
+                            "gave up after {attempt} attempts in {:?}; last: {message}",
+                            first_attempt.elapsed()
+                        );
                         return self
                             .dead_letter(
                                 event,
                                 &enriched,
-                                ErrorKind::RetriesExhausted,
-                                message,
+                                (ErrorKind::RetriesExhausted, message),
                                 history,
                                 &traceparent,
+                                cancel,
                             )
                             .await;
                     }
@@ -126,11 +160,11 @@ impl Deliverer {
                             event.generation,
                         )
                     };
-                    self.durably(|| self.outcomes.status(&record, &traceparent))
+                    self.durably(cancel, || self.outcomes.status(&record, &traceparent))
                         .await?;
                     let delay = self.backoff.delay(attempt, retry_after);
                     tokio::select! {
-                        () = self.shutdown.cancelled() => return Err(Abandoned),
+                        () = cancel.cancelled() => return Err(Abandoned),
                         () = tokio::time::sleep(delay) => {}
                     }
                 }
@@ -145,6 +179,7 @@ impl Deliverer {
         attempt: u32,
         result: &Attempt,
         traceparent: &str,
+        cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
         let record = StatusRecord {
             http_status: result.http_status,
@@ -158,7 +193,7 @@ impl Deliverer {
                 event.generation,
             )
         };
-        self.durably(|| self.outcomes.status(&record, traceparent))
+        self.durably(cancel, || self.outcomes.status(&record, traceparent))
             .await?;
         metrics::counter!("deliveries_total", "outcome" => "delivered").increment(1);
         tracing::info!(event_id = %event.id, attempt, "Event delivered.");
@@ -169,10 +204,10 @@ impl Deliverer {
         &self,
         event: RawEventRecord,
         enriched: &EnrichedEvent,
-        kind: ErrorKind,
-        message: String,
+        (kind, message): (ErrorKind, String),
         history: Vec<AttemptRecord>,
         traceparent: &str,
+        cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
         let last = history.last().cloned();
         let status = StatusRecord {
@@ -193,16 +228,16 @@ impl Deliverer {
         let letter = DeadLetterRecord::new(event, enriched.brand.clone(), kind, message, history);
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
-        self.durably(|| self.outcomes.dead_letter(&letter, traceparent))
+        self.durably(cancel, || self.outcomes.dead_letter(&letter, traceparent))
             .await?;
-        self.durably(|| self.outcomes.status(&status, traceparent))
+        self.durably(cancel, || self.outcomes.status(&status, traceparent))
             .await?;
         metrics::counter!("deliveries_total", "outcome" => "dead_lettered").increment(1);
         Ok(())
     }
 
     /// Repeats `write` until Kafka acknowledges it; only shutdown stops it.
-    async fn durably<F, Fut>(&self, write: F) -> Result<(), Abandoned>
+    async fn durably<F, Fut>(&self, cancel: &CancellationToken, write: F) -> Result<(), Abandoned>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<(), rdkafka::error::KafkaError>>,
@@ -210,7 +245,7 @@ impl Deliverer {
         let mut failures = 0;
         loop {
             let outcome = tokio::select! {
-                () = self.shutdown.cancelled() => return Err(Abandoned),
+                () = cancel.cancelled() => return Err(Abandoned),
                 outcome = write() => outcome,
             };
             match outcome {
@@ -219,7 +254,7 @@ impl Deliverer {
                     failures += 1;
                     tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
                     tokio::select! {
-                        () = self.shutdown.cancelled() => return Err(Abandoned),
+                        () = cancel.cancelled() => return Err(Abandoned),
                         () = tokio::time::sleep(OUTCOME_RETRY.delay(failures, None)) => {}
                     }
                 }

@@ -7,13 +7,16 @@ mod backoff;
 pub mod classify;
 pub mod config;
 mod consumer;
+mod context;
 mod delivery;
 mod enrich;
 mod error;
 mod graphql;
 mod ops;
 mod outcomes;
+mod pacer;
 mod startup;
+mod tracker;
 
 pub use config::DispatcherConfig;
 pub use error::StartupError;

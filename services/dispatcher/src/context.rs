@@ -1,0 +1,91 @@
+//! The consumer's rebalance hooks. They run on the poll loop, inside `recv()`,
+//! so they must be quick and never wait for delivery work.
+//!
+//! On revoke: abandon the revoked partitions' in-flight events (their offsets
+//! were never stored, so the new owner redelivers them; the target's
+//! idempotency absorbs a delivery that was already under way) and commit what
+//! is stored, which is only ever what is finished. Only the revoked
+//! partitions are touched.
+//!
+//! On assign: start tracking the new partitions and take the new share of the
+//! group's rate limit: limit × assigned partitions / partitions of the topic.
+//! So replicas share one figure without talking to each other.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+
+use crate::pacer::Pacer;
+use crate::tracker::Tracker;
+
+/// State the hooks share with the poll loop.
+pub(crate) struct DispatchContext {
+    pub(crate) tracker: Arc<Mutex<Tracker>>,
+    pub(crate) pacer: Arc<Pacer>,
+    pub(crate) group_rate: f64,
+    pub(crate) topic: String,
+}
+
+impl ClientContext for DispatchContext {}
+
+impl ConsumerContext for DispatchContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            let mut abandoned = 0;
+            {
+                let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
+                for element in partitions.elements() {
+                    abandoned += tracker.revoke(element.partition());
+                }
+            }
+            self.pacer.set_share(0.0);
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(())
+                | Err(rdkafka::error::KafkaError::ConsumerCommit(
+                    rdkafka::types::RDKafkaErrorCode::NoOffset,
+                )) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "Commit on revoke failed; the new owner may redeliver a few finished events.")
+                }
+            }
+            tracing::info!(
+                partitions = partitions.count(),
+                abandoned,
+                "Partitions revoked."
+            );
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            let assigned = partitions.count();
+            {
+                let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
+                for element in partitions.elements() {
+                    tracker.assign(element.partition());
+                }
+            }
+            let total = consumer
+                .fetch_metadata(Some(&self.topic), Duration::from_secs(5))
+                .ok()
+                .and_then(|metadata| {
+                    metadata
+                        .topics()
+                        .first()
+                        .map(|topic| topic.partitions().len())
+                })
+                .filter(|total| *total > 0)
+                .unwrap_or(assigned.max(1));
+            let share = self.group_rate * assigned as f64 / total as f64;
+            self.pacer.set_share(share);
+            tracing::info!(
+                assigned,
+                total,
+                share,
+                "Partitions assigned; rate share set."
+            );
+        }
+    }
+}
