@@ -34,6 +34,13 @@ pub struct CommandConfig {
     #[arg(long, env = "COMMAND_PUBLISH_BUDGET_MS", default_value_t = 150)]
     pub publish_budget_ms: u64,
 
+    /// Longest a request may take to make its event durable (Kafka or spool).
+    /// Past it the answer is 503, so the source never waits beyond its 500 ms;
+    /// an event whose spool write finishes after that is still forwarded
+    /// (delivered though answered 503: never lost, never falsely promised).
+    #[arg(long, env = "COMMAND_REQUEST_DEADLINE_MS", default_value_t = 450)]
+    pub request_deadline_ms: u64,
+
     /// Producer linger: how long a record may wait for others to share its batch.
     #[arg(long, env = "COMMAND_KAFKA_LINGER_MS", default_value_t = 5)]
     pub kafka_linger_ms: u64,

@@ -17,6 +17,7 @@ pub(crate) struct AppState {
     pub(crate) spool: Spool,
     pub(crate) source_keys: ApiKeys,
     pub(crate) max_body_bytes: usize,
+    pub(crate) request_deadline: Duration,
     pub(crate) status_base_url: Arc<str>,
 }
 
@@ -70,6 +71,7 @@ impl Application {
                 spool,
                 source_keys: config.source_key_hashes,
                 max_body_bytes: config.max_body_bytes,
+                request_deadline: Duration::from_millis(config.request_deadline_ms),
                 status_base_url: config.status_base_url.into(),
             },
         })

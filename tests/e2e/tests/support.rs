@@ -86,6 +86,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         source_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(SOURCE_KEY)).unwrap(),
         max_body_bytes: 64 * 1024,
         publish_budget_ms: 5_000,
+        request_deadline_ms: 10_000,
         kafka_linger_ms: 5,
         kafka_batch_bytes: 1_000_000,
         kafka_message_timeout_ms: 10_000,

@@ -66,14 +66,20 @@ async fn accept(
         trace.trace_id(),
         event.extra,
     );
-    let durable_in = match state
-        .publisher
-        .publish(&record, &trace.to_header(), tracestate)
-        .await
-    {
-        Ok(Durable::Kafka) => "kafka",
-        Ok(Durable::Spool) => "spool",
-        Err(error) => {
+    let traceparent = trace.to_header();
+    let publish = state.publisher.publish(&record, &traceparent, tracestate);
+    let durable_in = match tokio::time::timeout(state.request_deadline, publish).await {
+        Ok(Ok(Durable::Kafka)) => "kafka",
+        Ok(Ok(Durable::Spool)) => "spool",
+        Err(_) => {
+            tracing::error!(event_id = %record.id, "Event not accepted: it was not durable within the request deadline.");
+            metrics::counter!("events_rejected_total", "reason" => "deadline").increment(1);
+            return Problem::unavailable(
+                "The event could not be made durable in time, so it was not accepted; send it again later.",
+            )
+            .into_response();
+        }
+        Ok(Err(error)) => {
             tracing::error!(event_id = %record.id, %error, "Event not accepted: it could not be made durable.");
             metrics::counter!("events_rejected_total", "reason" => "not_durable").increment(1);
             return Problem::unavailable(

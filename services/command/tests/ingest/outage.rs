@@ -114,12 +114,19 @@ async fn a_30_s_broker_outage_and_a_crash_lose_no_accepted_event_and_every_answe
         late.len(),
         late
     );
-    let refused: Vec<_> = answered.iter().filter(|s| s.status != Some(202)).collect();
+    // A 503 is allowed (the disk can stall past the deadline); it is an honest
+    // "not accepted". Anything else is a bug.
+    let unexpected: Vec<_> = answered
+        .iter()
+        .filter(|s| !matches!(s.status, Some(202 | 503)))
+        .collect();
     assert!(
-        refused.is_empty(),
-        "every answer is 202, got {:?}",
-        refused.first()
+        unexpected.is_empty(),
+        "only 202 or 503, got {:?}",
+        unexpected.first()
     );
+    let refused = answered.iter().filter(|s| s.status == Some(503)).count();
+    eprintln!("outage test: {refused} answered 503 (not durable within the deadline)");
 
     // After the broker is back, every accepted id reaches events.raw.
     let topic = orch_kafka::KafkaConfig::local(&bootstrap, &prefix)

@@ -41,7 +41,8 @@ pub(crate) fn config(
         source_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(SOURCE_KEY))
             .expect("key hash"),
         max_body_bytes: 64 * 1024,
-        publish_budget_ms: 200,
+        publish_budget_ms: 150,
+        request_deadline_ms: 450,
         kafka_linger_ms: 5,
         kafka_batch_bytes: 1_000_000,
         kafka_message_timeout_ms: 5_000,
