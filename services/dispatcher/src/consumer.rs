@@ -17,6 +17,9 @@ use crate::tracker::{Finished, Tracker};
 
 pub(crate) type DispatchConsumer = StreamConsumer<DispatchContext>;
 
+/// How often stored offsets are committed.
+pub(crate) const COMMIT_INTERVAL_MS: u64 = 100;
+
 /// A consumer in the dispatcher group whose offsets we store ourselves.
 pub(crate) fn build(
     config: &DispatcherConfig,
@@ -31,6 +34,13 @@ pub(crate) fn build(
             "max.poll.interval.ms",
             config.max_poll_interval_ms.to_string(),
         )
+        // Cooperative rebalancing moves only the partitions that change owner;
+        // the eager default revokes everything, abandoning (and later
+        // redelivering) every replica's in-flight work at each rebalance.
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        // Finished offsets not yet committed are redelivered after a crash:
+        // commit often, so that is little more than the in-flight window.
+        .set("auto.commit.interval.ms", COMMIT_INTERVAL_MS.to_string())
         .create_with_context(context)?;
     consumer.subscribe(&[&config.kafka.topics().raw])?;
     Ok(consumer)

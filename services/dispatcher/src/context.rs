@@ -7,9 +7,10 @@
 //! is stored, which is only ever what is finished. Only the revoked
 //! partitions are touched.
 //!
-//! On assign: start tracking the new partitions and take the new share of the
-//! group's rate limit: limit × assigned partitions / partitions of the topic.
-//! So replicas share one figure without talking to each other.
+//! After any change: take the new share of the group's rate limit, limit ×
+//! partitions held / partitions of the topic. So replicas share one figure
+//! without talking to each other. Rebalancing is cooperative, so only the
+//! partitions that move are touched.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,15 +41,15 @@ impl ConsumerContext for DispatchContext {
                     abandoned += tracker.revoke(element.partition());
                 }
             }
-            self.pacer.set_share(0.0);
             match consumer.commit_consumer_state(CommitMode::Sync) {
                 Ok(())
                 | Err(rdkafka::error::KafkaError::ConsumerCommit(
                     rdkafka::types::RDKafkaErrorCode::NoOffset,
                 )) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "Commit on revoke failed; the new owner may redeliver a few finished events.")
-                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    "Commit on revoke failed; the new owner may redeliver a few finished events."
+                ),
             }
             tracing::info!(
                 partitions = partitions.count(),
@@ -60,32 +61,39 @@ impl ConsumerContext for DispatchContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
-            let assigned = partitions.count();
             {
                 let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
                 for element in partitions.elements() {
                     tracker.assign(element.partition());
                 }
             }
-            let total = consumer
-                .fetch_metadata(Some(&self.topic), Duration::from_secs(5))
-                .ok()
-                .and_then(|metadata| {
-                    metadata
-                        .topics()
-                        .first()
-                        .map(|topic| topic.partitions().len())
-                })
-                .filter(|total| *total > 0)
-                .unwrap_or(assigned.max(1));
-            let share = self.group_rate * assigned as f64 / total as f64;
-            self.pacer.set_share(share);
-            tracing::info!(
-                assigned,
-                total,
-                share,
-                "Partitions assigned; rate share set."
-            );
+            // A partition paused (window full) before a rebalance must not stay
+            // paused when it comes back: its new window is empty.
+            if let Err(error) = consumer.resume(partitions) {
+                tracing::warn!(%error, "Could not resume assigned partitions.");
+            }
         }
+        // Assignments are incremental (cooperative): the share follows what
+        // this replica holds after the change, whichever way it went.
+        let assigned = consumer.assignment().map_or(0, |list| list.count());
+        let total = consumer
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(5))
+            .ok()
+            .and_then(|metadata| {
+                metadata
+                    .topics()
+                    .first()
+                    .map(|topic| topic.partitions().len())
+            })
+            .filter(|total| *total > 0)
+            .unwrap_or(assigned.max(1));
+        let share = self.group_rate * assigned as f64 / total as f64;
+        self.pacer.set_share(share);
+        tracing::info!(
+            assigned,
+            total,
+            share,
+            "Partitions assigned; rate share set."
+        );
     }
 }

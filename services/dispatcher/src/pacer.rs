@@ -85,8 +85,16 @@ impl Pacer {
         } else {
             1.0
         };
+        let was_idle = state.share <= 0.0;
         state.share = share;
         state.current = share * ratio.clamp(FLOOR, 1.0);
+        if was_idle && state.current > 0.0 {
+            // A replica that just got partitions waits one interval before its
+            // first send, so its start never adds to the tail of a window in
+            // which the previous owner was still sending.
+            let first = Instant::now() + Duration::from_secs_f64(1.0 / state.current);
+            state.next = state.next.max(first);
+        }
         metrics::gauge!("dispatcher_rate_share_per_sec").set(share);
         metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
     }

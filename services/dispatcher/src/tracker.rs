@@ -1,7 +1,8 @@
 //! Which offsets are in flight on each assigned partition, and so which offset
 //! may be committed: the lowest one not yet finished. Events finish out of
-//! order (a retrying one stays while later ones are delivered); a crash then
-//! redelivers only what was in flight.
+//! order (a retrying one stays while later ones are delivered). The window is
+//! the span from the commit point to the newest offset taken, finished or
+//! not, so a crash redelivers at most one window per partition.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -99,7 +100,10 @@ impl Tracker {
             state.committed_up_to = offset;
         }
         state.highest_seen = Some(state.highest_seen.map_or(offset, |h| h.max(offset)));
-        let pause = !state.paused && state.in_flight.len() >= max;
+        let span = state
+            .highest_seen
+            .map_or(0, |h| h - state.committed_up_to + 1);
+        let pause = !state.paused && span >= max as i64;
         state.paused |= pause;
         Some(Started {
             cancel: state.cancel.clone(),
@@ -127,7 +131,10 @@ impl Tracker {
             state.committed_up_to = next;
             next
         });
-        let resume = state.paused && state.in_flight.len() <= max / 2;
+        let span = state
+            .highest_seen
+            .map_or(0, |h| h - state.committed_up_to + 1);
+        let resume = state.paused && span <= (max / 2) as i64;
         state.paused &= !resume;
         Finished { commit, resume }
     }
@@ -166,15 +173,25 @@ mod tests {
     }
 
     #[test]
-    fn a_full_window_pauses_and_half_empty_resumes() {
+    fn the_window_spans_from_the_commit_point_and_a_stuck_event_fills_it() {
         let mut tracker = Tracker::new(4);
         tracker.assign(1);
         let pauses: Vec<bool> = (0..4).map(|o| tracker.start(1, o).unwrap().pause).collect();
         assert_eq!(pauses, [false, false, false, true]);
+        // 1..3 finish but 0 is still retrying: nothing is committed, the
+        // window stays full.
         let epoch = tracker.start(1, 4).unwrap().epoch;
-        assert!(!tracker.finish(1, 1, epoch).resume);
-        assert!(!tracker.finish(1, 2, epoch).resume);
-        assert!(tracker.finish(1, 3, epoch).resume);
+        for offset in 1..=3 {
+            assert_eq!(tracker.finish(1, offset, epoch), Finished::default());
+        }
+        // 0 finishes: committed up to 4 (still in flight), one event in the window.
+        assert_eq!(
+            tracker.finish(1, 0, epoch),
+            Finished {
+                commit: Some(4),
+                resume: true
+            }
+        );
     }
 
     #[test]

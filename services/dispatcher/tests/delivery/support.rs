@@ -1,0 +1,209 @@
+//! Starting dispatchers, the sandbox target, and feeding and reading topics.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use orch_contracts::{RawEventRecord, StatusRecord, Topics};
+use orch_sandbox_target::{Application, Faults, RateLimitMode, SandboxConfig, Stats};
+use orch_telemetry::{LogFormat, TelemetryConfig};
+use rdkafka::ClientConfig;
+use rdkafka::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio_util::sync::CancellationToken;
+
+/// The sandbox target, in-process; stopped when dropped.
+pub(crate) struct Target {
+    pub(crate) url: String,
+    shutdown: CancellationToken,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub(crate) async fn spawn_target(rate: u32, faults: Faults) -> Target {
+    let app = Application::build(SandboxConfig {
+        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        token: None,
+        rate_limit_per_sec: rate,
+        rate_limit_burst: 0,
+        rate_limit_mode: RateLimitMode::Http,
+        window_ms: 1_000,
+        data_file: None,
+        faults,
+        telemetry: TelemetryConfig {
+            log_format: LogFormat::Text,
+            log_filter: "warn".into(),
+        },
+    })
+    .await
+    .expect("sandbox target starts");
+    let url = format!("http://{}", app.local_addr());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run(shutdown.clone()));
+    Target { url, shutdown }
+}
+
+impl Target {
+    pub(crate) async fn stats(&self) -> Stats {
+        reqwest::get(format!("{}/stats", self.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// A dispatcher replica as a process.
+pub(crate) struct Replica {
+    child: Child,
+}
+
+impl Replica {
+    pub(crate) async fn start(
+        prefix: &str,
+        target: &Target,
+        rate: u32,
+        partitions: u32,
+        log: &Path,
+    ) -> Self {
+        let port = orch_testkit::free_port();
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_orch-dispatcher"))
+            .env("DISPATCHER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("DISPATCHER_GROUP_ID", format!("{prefix}dispatcher"))
+            .env("DISPATCHER_TARGET_URL", format!("{}/graphql", target.url))
+            .env("DISPATCHER_RATE_LIMIT_PER_SEC", rate.to_string())
+            .env("DISPATCHER_BACKOFF_BASE_MS", "50")
+            .env("DISPATCHER_BACKOFF_MAX_MS", "2000")
+            .env("DISPATCHER_REQUEST_TIMEOUT_MS", "5000")
+            .env("KAFKA_BOOTSTRAP_SERVERS", orch_testkit::bootstrap())
+            .env("KAFKA_TOPIC_PREFIX", prefix)
+            .env("KAFKA_TOPIC_PARTITIONS", partitions.to_string())
+            .env("LOG_FORMAT", "text")
+            .env("RUST_LOG", "info,rdkafka=warn")
+            .stdout(Stdio::from(log_file.try_clone().unwrap()))
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("start orch-dispatcher");
+        let replica = Self { child };
+        let deadline = tokio::time::Instant::now() + orch_testkit::PATIENCE;
+        while reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+            != Some(200)
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "dispatcher did not start; see {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        replica
+    }
+
+    /// SIGKILL: no graceful anything.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the dispatcher logging to `log` has had `at_least` assignments.
+pub(crate) async fn await_assignments(log: &Path, at_least: usize) {
+    let deadline = tokio::time::Instant::now() + orch_testkit::PATIENCE;
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.matches("Partitions assigned").count() >= at_least {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the group never formed; see {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Produces raw records for `ids`, in order, keyed by id.
+pub(crate) async fn produce(topics: &Topics, ids: &[String]) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", orch_testkit::bootstrap())
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
+    let sends = ids.iter().map(|id| {
+        let record = RawEventRecord::new(
+            id.clone(),
+            format!("name of {id}"),
+            format!("body of {id}"),
+            time::OffsetDateTime::from_unix_timestamp(1_795_255_200).unwrap(),
+            "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            serde_json::Map::new(),
+        );
+        let payload = orch_contracts::to_json(&record);
+        let producer = producer.clone();
+        let topic = topics.raw.clone();
+        let id = id.clone();
+        async move {
+            producer
+                .send(
+                    FutureRecord::to(&topic).key(&id).payload(&payload),
+                    Duration::from_secs(30),
+                )
+                .await
+                .expect("raw record produced");
+        }
+    });
+    futures::future::join_all(sends).await;
+}
+
+/// Reads `events.status` until every id in `ids` has an outcome; returns each
+/// id's outcome record (delivered or dead-lettered; the first one seen).
+pub(crate) async fn await_outcomes(
+    topics: &Topics,
+    ids: &[String],
+    patience: Duration,
+) -> HashMap<String, StatusRecord> {
+    let mut outcomes: HashMap<String, StatusRecord> = HashMap::new();
+    orch_testkit::read_topic(
+        &orch_testkit::bootstrap(),
+        &topics.status,
+        patience,
+        |read| {
+            if let Some(last) = read.last() {
+                let record: StatusRecord =
+                    serde_json::from_slice(last.payload().unwrap_or_default()).unwrap();
+                if matches!(
+                    record.status,
+                    orch_contracts::Status::Delivered | orch_contracts::Status::DeadLettered
+                ) {
+                    outcomes.entry(record.id.clone()).or_insert(record);
+                }
+            }
+            outcomes.len() >= ids.len()
+        },
+    )
+    .await;
+    outcomes
+}
