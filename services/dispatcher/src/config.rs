@@ -42,11 +42,13 @@ pub struct DispatcherConfig {
     #[arg(long, env = "DISPATCHER_RATE_LIMIT_PER_SEC", default_value_t = 100)]
     pub rate_limit_per_sec: u32,
 
-    /// Events in flight per partition before fetching it pauses.
+    /// Window per partition: offsets taken beyond the commit point (finished
+    /// or not) before fetching it pauses. A crash redelivers at most this many
+    /// per partition it held.
     #[arg(
         long,
         env = "DISPATCHER_MAX_IN_FLIGHT_PER_PARTITION",
-        default_value_t = 64
+        default_value_t = 256
     )]
     pub max_in_flight_per_partition: usize,
 

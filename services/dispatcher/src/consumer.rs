@@ -41,6 +41,9 @@ pub(crate) fn build(
         // Finished offsets not yet committed are redelivered after a crash:
         // commit often, so that is little more than the in-flight window.
         .set("auto.commit.interval.ms", COMMIT_INTERVAL_MS.to_string())
+        // A partition resumed after its window drained should refill at once,
+        // not after a long-poll fetch of another partition returns.
+        .set("fetch.wait.max.ms", "20")
         .create_with_context(context)?;
     consumer.subscribe(&[&config.kafka.topics().raw])?;
     Ok(consumer)
@@ -89,7 +92,7 @@ pub(crate) async fn run(
                     let durable = deliverer.process(&message, &started.cancel).await.is_ok();
                     let _ = done_tx.send(Done { partition, offset, epoch: started.epoch, durable });
                 });
-                metrics::gauge!("dispatcher_in_flight").set(tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight() as f64);
+                metrics::gauge!("dispatcher_in_flight").increment(1.0);
             }
         }
     }
@@ -129,6 +132,7 @@ pub(crate) async fn run(
 }
 
 fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
+    metrics::gauge!("dispatcher_in_flight").decrement(1.0);
     if !done.durable {
         // Abandoned: its offset stays uncommitted, so it is delivered again.
         return;

@@ -8,7 +8,8 @@ use crate::support::{Replica, await_assignments, await_outcomes, produce, spawn_
 const EVENTS: usize = 10_000;
 const LIMIT: u32 = 500;
 const PARTITIONS: u32 = 6;
-const IN_FLIGHT_PER_PARTITION: u64 = 64;
+/// The dispatcher's default window per partition (DISPATCHER_MAX_IN_FLIGHT_PER_PARTITION).
+const IN_FLIGHT_PER_PARTITION: u64 = 256;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_keep_the_limit_deliver_every_deliverable_and_dead_letter_poison_through_a_kill()
