@@ -16,13 +16,17 @@ def stats(url):
         return json.load(response)
 
 
-def drain(url, backlog_file):
-    backlog = json.load(open(backlog_file))["accepted"]
-    deadline = time.time() + 600
+def await_first_delivery(url, patience_s):
+    deadline = time.time() + patience_s
     while stats(url)["accepted"] == 0:
         if time.time() > deadline:
             raise SystemExit("the dispatcher never delivered anything")
         time.sleep(0.2)
+
+
+def drain(url, backlog_file):
+    backlog = json.load(open(backlog_file))["accepted"]
+    await_first_delivery(url, 600)
     time.sleep(3)
     start_t, start_n = time.time(), stats(url)["accepted"]
     last_n, last_t = start_n, start_t
@@ -38,11 +42,7 @@ def drain(url, backlog_file):
 
 
 def limited(url, limit, seconds):
-    deadline = time.time() + 120
-    while stats(url)["accepted"] == 0:
-        if time.time() > deadline:
-            raise SystemExit("the dispatcher never delivered anything")
-        time.sleep(0.2)
+    await_first_delivery(url, 120)
     time.sleep(5)
     s0, t0 = stats(url), time.time()
     time.sleep(seconds)

@@ -144,9 +144,12 @@ fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
     );
     if let Some(next) = commit {
         let mut offsets = TopicPartitionList::new();
-        let topic = consumer_topic(consumer);
         if let Err(error) = offsets
-            .add_partition_offset(&topic, done.partition, Offset::Offset(next))
+            .add_partition_offset(
+                &consumer.context().topic,
+                done.partition,
+                Offset::Offset(next),
+            )
             .and_then(|()| consumer.store_offsets(&offsets))
         {
             // Only when the partition was revoked meanwhile; its new owner redelivers.
@@ -158,14 +161,10 @@ fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
     }
 }
 
-/// The one topic this consumer reads.
-fn consumer_topic(consumer: &DispatchConsumer) -> String {
-    consumer.context().topic.clone()
-}
-
 fn set_paused(consumer: &DispatchConsumer, partition: i32, paused: bool) {
     let mut list = TopicPartitionList::new();
-    list.add_partition(&consumer_topic(consumer), partition);
+    // The topic is borrowed from the context: no allocation per finished event.
+    list.add_partition(&consumer.context().topic, partition);
     let result = if paused {
         consumer.pause(&list)
     } else {
