@@ -137,7 +137,7 @@ fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
         // Abandoned: its offset stays uncommitted, so it is delivered again.
         return;
     }
-    let Finished { commit, resume } = tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(
+    let Finished { commit, resume_at } = tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(
         done.partition,
         done.offset,
         done.epoch,
@@ -156,8 +156,9 @@ fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
             tracing::debug!(%error, partition = done.partition, "Could not store offset.");
         }
     }
-    if resume {
+    if let Some(next) = resume_at {
         set_paused(consumer, done.partition, false);
+        wake_fetcher(consumer, done.partition, next);
     }
 }
 
@@ -172,5 +173,17 @@ fn set_paused(consumer: &DispatchConsumer, partition: i32, paused: bool) {
     };
     if let Err(error) = result {
         tracing::warn!(%error, partition, paused, "Could not pause or resume a partition.");
+    }
+}
+
+/// librdkafka does not wake its fetcher on `resume`: when every partition was
+/// paused, the broker thread sleeps up to a second before it fetches again,
+/// idling the whole window. A seek to the very offset the fetch would resume
+/// from restarts the partition's fetch state, which does wake it. The seek is
+/// asynchronous (timeout 0), so the poll loop never blocks on it.
+fn wake_fetcher(consumer: &DispatchConsumer, partition: i32, next: i64) {
+    let topic = &consumer.context().topic;
+    if let Err(error) = consumer.seek(topic, partition, Offset::Offset(next), Duration::ZERO) {
+        tracing::debug!(%error, partition, next, "Could not restart fetching after a resume.");
     }
 }

@@ -36,8 +36,8 @@ pub(crate) struct Started {
 pub(crate) struct Finished {
     /// Store this as the partition's next offset to commit.
     pub(crate) commit: Option<i64>,
-    /// The window has room again: resume fetching.
-    pub(crate) resume: bool,
+    /// The window has room again: resume fetching, from this offset.
+    pub(crate) resume_at: Option<i64>,
 }
 
 /// Every assigned partition's window.
@@ -136,7 +136,8 @@ impl Tracker {
             .map_or(0, |h| h - state.committed_up_to + 1);
         let resume = state.paused && span <= (max / 2) as i64;
         state.paused &= !resume;
-        Finished { commit, resume }
+        let resume_at = resume.then(|| state.highest_seen.map_or(0, |h| h + 1));
+        Finished { commit, resume_at }
     }
 
     /// Events in flight, over all partitions.
@@ -189,7 +190,7 @@ mod tests {
             tracker.finish(1, 0, epoch),
             Finished {
                 commit: Some(4),
-                resume: true
+                resume_at: Some(5)
             }
         );
     }
