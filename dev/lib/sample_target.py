@@ -1,11 +1,14 @@
 """Samples the sandbox target's /stats for dev/bench delivery.
 
-drain URL BACKLOG_JSON       rate at which the target takes new items while a
-                             backlog drains (after 3 s of warm-up, until it stops)
+drain URL BACKLOG_JSON PID   rate at which the target takes new items while a
+                             backlog drains (after 3 s of warm-up, until it stops),
+                             and the CPU time process PID (the dispatcher) used
+                             meanwhile
 limited URL LIMIT SECONDS    share of LIMIT used over SECONDS, after 5 s of warm-up
 Prints one JSON object.
 """
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -24,21 +27,36 @@ def await_first_delivery(url, patience_s):
         time.sleep(0.2)
 
 
-def drain(url, backlog_file):
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the parenthesised command name; utime and stime are 14 and 15.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drain(url, backlog_file, pid):
     backlog = json.load(open(backlog_file))["accepted"]
     await_first_delivery(url, 600)
     time.sleep(3)
-    start_t, start_n = time.time(), stats(url)["accepted"]
-    last_n, last_t = start_n, start_t
+    start_t, start_n, start_cpu = time.time(), stats(url)["accepted"], cpu_seconds(pid)
+    last_n, last_t, last_cpu = start_n, start_t, start_cpu
     while True:
         time.sleep(1)
         n = stats(url)["accepted"]
-        now = time.time()
+        now, cpu = time.time(), cpu_seconds(pid)
         if n == last_n or n >= backlog:
             break
-        last_n, last_t = n, now
-    rate = (last_n - start_n) / max(last_t - start_t, 1e-9)
-    print(json.dumps({"events_per_s": rate, "delivered": stats(url)["accepted"], "backlog": backlog}))
+        last_n, last_t, last_cpu = n, now, cpu
+    delivered = last_n - start_n
+    print(json.dumps({
+        "events_per_s": delivered / max(last_t - start_t, 1e-9),
+        "seconds": last_t - start_t,
+        "dispatcher_cpu_s": last_cpu - start_cpu,
+        "events_per_dispatcher_cpu_s": delivered / max(last_cpu - start_cpu, 1e-9),
+        "delivered": stats(url)["accepted"],
+        "backlog": backlog,
+    }))
 
 
 def limited(url, limit, seconds):
@@ -61,6 +79,6 @@ def limited(url, limit, seconds):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "drain":
-        drain(sys.argv[2], sys.argv[3])
+        drain(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         limited(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::classify::{Verdict, classify_response};
 use crate::enrich::EnrichedEvent;
+use crate::error::StartupError;
 
 /// The one mutation we send. Event text only ever travels in `variables`, so no
 /// event can change the query.
@@ -28,16 +29,22 @@ pub(crate) struct Attempt {
 #[derive(Debug, Clone)]
 pub(crate) struct TargetClient {
     http: reqwest::Client,
-    url: String,
+    /// Parsed once: parsing (with IDNA) on every request was measurable.
+    url: reqwest::Url,
     token: Option<String>,
 }
 
 impl TargetClient {
     pub(crate) fn new(
-        url: String,
+        url: &str,
         token: Option<String>,
         timeout: Duration,
-    ) -> reqwest::Result<Self> {
+    ) -> Result<Self, StartupError> {
+        let url = reqwest::Url::parse(url).map_err(|error| {
+            StartupError::Config(format!(
+                "DISPATCHER_TARGET_URL {url:?} is not a URL: {error}"
+            ))
+        })?;
         let http = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(Self { http, url, token })
     }
@@ -47,7 +54,7 @@ impl TargetClient {
         let started = Instant::now();
         let mut request = self
             .http
-            .post(&self.url)
+            .post(self.url.clone())
             .header(
                 "idempotency-key",
                 utf8_percent_encode(&event.id, HEADER_UNSAFE).to_string(),

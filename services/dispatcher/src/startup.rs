@@ -84,7 +84,7 @@ impl Application {
         let outcomes = OutcomeWriter::new(&config)?;
         let deliverer = Arc::new(Deliverer {
             target: TargetClient::new(
-                config.target_url.clone(),
+                &config.target_url,
                 config.target_token.clone(),
                 config.request_timeout(),
             )?,
