@@ -73,6 +73,7 @@ def limited(url, limit, seconds):
         "rejected_for_rate": s1["rate_limited"],
         "max_in_window": s1["max_in_window"],
         "window_ms": s1["window_ms"],
+        "max_window_began_s": s1["max_window_began_ms"] / 1000,
     }))
 
 

@@ -45,6 +45,8 @@ pub struct Stats {
     pub max_in_window: u64,
     /// That window's length, in ms.
     pub window_ms: u64,
+    /// When the busiest window began, in ms after the first admission.
+    pub max_window_began_ms: u64,
 }
 
 /// Which counter a request outcome adds to.
@@ -167,6 +169,7 @@ impl Store {
 
     pub(crate) fn stats(&self) -> Stats {
         let counter = |c: Counter| self.counters[c as usize].load(Ordering::Relaxed);
+        let window = self.window.lock().unwrap_or_else(|p| p.into_inner());
         Stats {
             requests: counter(Counter::Requests),
             accepted: self.accepted.load(Ordering::Relaxed),
@@ -177,8 +180,10 @@ impl Store {
             injected_server_errors: counter(Counter::InjectedServerErrors),
             injected_timeouts: counter(Counter::InjectedTimeouts),
             rejected: counter(Counter::Rejected),
-            max_in_window: self.window.lock().unwrap_or_else(|p| p.into_inner()).max(),
+            max_in_window: window.max(),
             window_ms: self.window_ms,
+            max_window_began_ms: u64::try_from(window.max_began_after().as_millis())
+                .unwrap_or(u64::MAX),
         }
     }
 }

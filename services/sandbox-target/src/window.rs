@@ -10,6 +10,10 @@ pub(crate) struct SlidingWindow {
     length: Duration,
     admitted: VecDeque<Instant>,
     max: u64,
+    first: Option<Instant>,
+    /// When the busiest window began, after the first admission: tells a
+    /// start-up burst from one in steady running.
+    max_began_after: Duration,
 }
 
 impl SlidingWindow {
@@ -18,6 +22,8 @@ impl SlidingWindow {
             length,
             admitted: VecDeque::new(),
             max: 0,
+            first: None,
+            max_began_after: Duration::ZERO,
         }
     }
 
@@ -33,11 +39,21 @@ impl SlidingWindow {
             }
         }
         self.admitted.push_back(now);
-        self.max = self.max.max(self.admitted.len() as u64);
+        let first = *self.first.get_or_insert(now);
+        if self.admitted.len() as u64 > self.max {
+            self.max = self.admitted.len() as u64;
+            let began = self.admitted.front().copied().unwrap_or(now);
+            self.max_began_after = began.duration_since(first);
+        }
     }
 
     pub(crate) fn max(&self) -> u64 {
         self.max
+    }
+
+    /// How long after the first admission the busiest window began.
+    pub(crate) fn max_began_after(&self) -> Duration {
+        self.max_began_after
     }
 }
 
@@ -59,5 +75,6 @@ mod tests {
             window.admit(start + Duration::from_millis(2_950 + i));
         }
         assert_eq!(window.max(), 15);
+        assert_eq!(window.max_began_after(), Duration::from_millis(2_000));
     }
 }
