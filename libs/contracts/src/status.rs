@@ -38,16 +38,17 @@ impl Status {
         }
     }
 
+    /// Every status, in rank order.
+    pub const ALL: [Status; 4] = [
+        Status::Accepted,
+        Status::Retrying,
+        Status::Delivered,
+        Status::DeadLettered,
+    ];
+
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Status::Accepted,
-            Status::Retrying,
-            Status::Delivered,
-            Status::DeadLettered,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
 }
 

@@ -8,7 +8,10 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use time::OffsetDateTime;
 
+use orch_contracts::Status;
+
 use crate::QueryConfig;
+use crate::listing::ListFilter;
 
 /// A pool that fails fast when Postgres is down, so requests get a 503 quickly.
 pub(crate) async fn connect(config: &QueryConfig) -> Result<PgPool, sqlx::Error> {
@@ -91,4 +94,45 @@ pub(crate) async fn history(pool: &PgPool, id: &str) -> Result<Vec<HistoryEntry>
     .bind(id)
     .fetch_all(pool)
     .await
+}
+
+/// One page of events, newest accepted first; one row more than `limit` is
+/// fetched so the caller knows whether another page follows.
+pub(crate) async fn list_events(
+    pool: &PgPool,
+    filter: &ListFilter,
+) -> Result<Vec<EventView>, sqlx::Error> {
+    // Events whose raw record is not projected yet have no acceptance time and
+    // are listed once it arrives.
+    sqlx::query_as::<_, EventView>(
+        r#"
+        SELECT id, name, body, event_timestamp AS timestamp, brand, status,
+               status_attempt AS attempts, status_generation AS generation,
+               last_http_status, last_error_kind, last_error_message,
+               accepted_at, delivered_at, updated_at, trace_id, extra
+        FROM events
+        WHERE accepted_at IS NOT NULL
+          AND ($1::text IS NULL OR status = $1)
+          AND ($2::timestamptz IS NULL OR accepted_at >= $2)
+          AND ($3::timestamptz IS NULL OR accepted_at < $3)
+          AND ($4::timestamptz IS NULL OR (accepted_at, id) < ($4, $5))
+        ORDER BY accepted_at DESC, id DESC
+        LIMIT $6
+        "#,
+    )
+    .bind(filter.status.map(Status::as_str))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.after.as_ref().map(|c| c.accepted_at))
+    .bind(filter.after.as_ref().map(|c| c.id.as_str()))
+    .bind(filter.limit + 1)
+    .fetch_all(pool)
+    .await
+}
+
+/// How many projected events are in each status.
+pub(crate) async fn status_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, i64)>("SELECT status, count(*) FROM events GROUP BY status")
+        .fetch_all(pool)
+        .await
 }

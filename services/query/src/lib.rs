@@ -4,6 +4,7 @@
 pub mod config;
 mod db;
 mod error;
+mod listing;
 mod projector;
 mod routes;
 mod startup;

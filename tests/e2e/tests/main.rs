@@ -5,5 +5,6 @@
 mod support;
 
 mod dead_letters;
+mod listing;
 mod projection;
 mod walking_skeleton;

@@ -179,9 +179,15 @@ impl Pipeline {
 
     /// GET /events/{id} with the reader key: (status code, body).
     pub(crate) async fn get_event(&self, id: &str) -> (u16, Value) {
+        self.query_get(&format!("/events/{id}")).await
+    }
+
+    /// GETs `path` (with its query string) from the query service with the
+    /// reader key: (status code, body).
+    pub(crate) async fn query_get(&self, path: &str) -> (u16, Value) {
         let response = self
             .http
-            .get(format!("{}/events/{id}", self.query_url))
+            .get(format!("{}{path}", self.query_url))
             .bearer_auth(READER_KEY)
             .send()
             .await
