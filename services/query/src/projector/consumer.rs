@@ -42,6 +42,8 @@ pub(crate) async fn run(
         let mut offsets: HashMap<(String, i32), i64> = HashMap::new();
         let mut count = 0;
         let mut deadline = None;
+        // Kafka's timestamp of the batch's newest record, for the lag gauge.
+        let mut newest_ms = None;
         while count < batch_max {
             let wait = async {
                 match deadline {
@@ -63,6 +65,9 @@ pub(crate) async fn run(
             };
             deadline.get_or_insert_with(|| Instant::now() + batch_wait);
             count += 1;
+            if let Some(ms) = message.timestamp().to_millis() {
+                newest_ms = newest_ms.max(Some(ms));
+            }
             let payload = message.payload().unwrap_or_default();
             if let Err(error) = batch.push(&topics, message.topic(), payload) {
                 // Kafka keeps the record; skipping it here loses nothing that a
@@ -80,6 +85,9 @@ pub(crate) async fn run(
             break;
         }
         metrics::histogram!("projection_batch_size").record(count as f64);
+        if let Some(newest_ms) = newest_ms {
+            metrics::gauge!("projection_lag_seconds").set(lag_seconds(newest_ms));
+        }
         for ((topic, partition), offset) in offsets {
             if let Err(error) = consumer.store_offset(&topic, partition, offset) {
                 tracing::warn!(%error, %topic, partition, "Could not store offset.");
@@ -96,6 +104,15 @@ pub(crate) async fn run(
         }
     }
     consumer.unsubscribe();
+}
+
+/// How far behind the log the read model is: from the newest projected
+/// record's Kafka timestamp to now.
+fn lag_seconds(newest_ms: i64) -> f64 {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    (now_ms - newest_ms).max(0) as f64 / 1000.0
 }
 
 /// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
