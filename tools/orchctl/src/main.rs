@@ -4,8 +4,9 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
+use orchctl::{groups, replay};
 
-/// Operate the Event Orchestrator: look up events, prepare keys.
+/// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
 #[command(name = "orchctl", version, about)]
 struct Cli {
@@ -19,6 +20,11 @@ enum Command {
     Event(event::EventArgs),
     /// Print the `sha256:<hex>` form of an API key, for service configuration.
     HashKey(hash_key::HashKeyArgs),
+    /// Move a stopped consumer group's offsets to a time, an offset or the
+    /// beginning, so it processes those records again (`--dry-run` first).
+    Replay(replay::ReplayArgs),
+    /// List consumer groups, their members, and lag per partition.
+    Groups(groups::GroupsArgs),
 }
 
 #[tokio::main]
@@ -26,5 +32,11 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Event(args) => event::run(args).await,
         Command::HashKey(args) => hash_key::run(args),
+        Command::Replay(args) => {
+            let plan = tokio::task::spawn_blocking(move || replay::replay(&args)).await??;
+            replay::print(&plan);
+            Ok(())
+        }
+        Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,
     }
 }
