@@ -7,4 +7,5 @@ mod support;
 mod dead_letters;
 mod listing;
 mod projection;
+mod replay;
 mod walking_skeleton;

@@ -38,7 +38,17 @@ pub(crate) struct Pipeline {
     pub(crate) command_url: String,
     pub(crate) query_url: String,
     pub(crate) target_url: String,
+    /// The dispatcher's settings, so a test can stop and start it again.
+    pub(crate) dispatcher_config: DispatcherConfig,
+    dispatcher: Option<Running>,
     shutdown: CancellationToken,
+}
+
+/// A dispatcher running in this process.
+#[derive(Debug)]
+struct Running {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), orch_dispatcher::StartupError>>,
 }
 
 impl Drop for Pipeline {
@@ -102,33 +112,28 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     let command_url = format!("http://{}", command.local_addr());
     tokio::spawn(command.run(shutdown.clone()));
 
-    if !options.without_dispatcher {
-        let dispatcher = orch_dispatcher::Application::build(DispatcherConfig {
-            listen_addr: any_port(),
-            group_id: format!("{prefix}dispatcher"),
-            target_url: format!("{target_url}/graphql"),
-            target_token: Some(
-                options
-                    .dispatcher_token
-                    .unwrap_or_else(|| TARGET_TOKEN.into()),
-            ),
-            request_timeout_ms: 5_000,
-            rate_limit_per_sec: 1_000,
-            max_in_flight_per_partition: 64,
-            max_retry_elapsed_ms: 60_000,
-            shutdown_grace_ms: 2_000,
-            max_poll_interval_ms: 300_000,
-            max_attempts: 3,
-            backoff_base_ms: 10,
-            backoff_max_ms: 100,
-            brand: "testBrand".into(),
-            kafka: kafka.clone(),
-            telemetry: quiet(),
-        })
-        .await
-        .expect("dispatcher starts");
-        tokio::spawn(dispatcher.run(shutdown.clone()));
-    }
+    let dispatcher_config = DispatcherConfig {
+        listen_addr: any_port(),
+        group_id: format!("{prefix}dispatcher"),
+        target_url: format!("{target_url}/graphql"),
+        target_token: Some(
+            options
+                .dispatcher_token
+                .unwrap_or_else(|| TARGET_TOKEN.into()),
+        ),
+        request_timeout_ms: 5_000,
+        rate_limit_per_sec: 1_000,
+        max_in_flight_per_partition: 64,
+        max_retry_elapsed_ms: 60_000,
+        shutdown_grace_ms: 2_000,
+        max_poll_interval_ms: 300_000,
+        max_attempts: 3,
+        backoff_base_ms: 10,
+        backoff_max_ms: 100,
+        brand: "testBrand".into(),
+        kafka: kafka.clone(),
+        telemetry: quiet(),
+    };
 
     let database_url = orch_testkit::create_database(&prefix).await;
     let mut query_url = String::new();
@@ -150,14 +155,20 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         tokio::spawn(query.run(shutdown.clone()));
     }
 
-    Pipeline {
+    let mut pipeline = Pipeline {
         kafka,
         http: reqwest::Client::new(),
         command_url,
         query_url,
         target_url,
+        dispatcher_config,
+        dispatcher: None,
         shutdown,
+    };
+    if !options.without_dispatcher {
+        pipeline.start_dispatcher().await;
     }
+    pipeline
 }
 
 /// A fresh spool directory for one test's command service.
@@ -166,6 +177,31 @@ fn spool_dir(prefix: &str) -> std::path::PathBuf {
 }
 
 impl Pipeline {
+    /// Starts a dispatcher with `dispatcher_config`.
+    pub(crate) async fn start_dispatcher(&mut self) {
+        assert!(
+            self.dispatcher.is_none(),
+            "the dispatcher is running already"
+        );
+        let dispatcher = orch_dispatcher::Application::build(self.dispatcher_config.clone())
+            .await
+            .expect("dispatcher starts");
+        let stop = self.shutdown.child_token();
+        let task = tokio::spawn(dispatcher.run(stop.clone()));
+        self.dispatcher = Some(Running { stop, task });
+    }
+
+    /// Stops the dispatcher gracefully and waits until it has left its group.
+    pub(crate) async fn stop_dispatcher(&mut self) {
+        let running = self.dispatcher.take().expect("the dispatcher is running");
+        running.stop.cancel();
+        running
+            .task
+            .await
+            .expect("dispatcher task completes")
+            .expect("dispatcher stops cleanly");
+    }
+
     /// POSTs `body` as JSON with the source key.
     pub(crate) async fn post_event(&self, body: &Value) -> reqwest::Response {
         self.http

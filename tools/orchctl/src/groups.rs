@@ -32,9 +32,18 @@ pub fn run(args: &GroupsArgs) -> anyhow::Result<()> {
             continue;
         }
         shown += 1;
-        println!("group {} ({}, {} member(s))", info.name(), info.state(), info.members().len());
+        println!(
+            "group {} ({}, {} member(s))",
+            info.name(),
+            info.state(),
+            info.members().len()
+        );
         for member in info.members() {
-            println!("  member {} on {}", member.client_id(), member.client_host());
+            println!(
+                "  member {} on {}",
+                member.client_id(),
+                member.client_host()
+            );
         }
         let handle = offsets::group_handle(&args.kafka, info.name())?;
         for topic in [&topics.raw, &topics.status, &topics.dlq] {
@@ -47,10 +56,15 @@ pub fn run(args: &GroupsArgs) -> anyhow::Result<()> {
             let lag: i64 = partitions.iter().map(|p| p.lag()).sum();
             println!("  {topic}: lag {lag}");
             for p in &partitions {
-                let committed = p.committed.map_or_else(|| "none".to_owned(), |c| c.to_string());
+                let committed = p
+                    .committed
+                    .map_or_else(|| "none".to_owned(), |c| c.to_string());
                 println!(
                     "    partition {:>3}  committed {:>10}  end {:>10}  lag {:>8}",
-                    p.partition, committed, p.high, p.lag()
+                    p.partition,
+                    committed,
+                    p.high,
+                    p.lag()
                 );
             }
         }

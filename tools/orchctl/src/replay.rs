@@ -196,11 +196,18 @@ fn plan_moves(
 pub fn print(plan: &ReplayPlan) {
     println!(
         "{} group {:?} on {}:",
-        if plan.applied { "Moved" } else { "Would move (dry run)" },
+        if plan.applied {
+            "Moved"
+        } else {
+            "Would move (dry run)"
+        },
         plan.group,
         plan.topic
     );
-    println!("{:>9} {:>12} {:>12} {:>12}", "partition", "current", "target", "affected");
+    println!(
+        "{:>9} {:>12} {:>12} {:>12}",
+        "partition", "current", "target", "affected"
+    );
     for step in &plan.moves {
         let current = step
             .current
