@@ -1,4 +1,5 @@
 use orch_contracts::DeadLetterRecord;
+use orchctl::redrive::{RedriveArgs, redrive};
 use rdkafka::Message;
 
 use crate::support::{Options, event, spawn_pipeline};
@@ -25,4 +26,68 @@ async fn an_event_the_target_refuses_is_dead_lettered_with_its_reason() {
     assert_eq!(letter.attempts.len(), 1);
     assert_eq!(letter.event.name, "test event");
     assert_eq!(pipeline.target_stats().await.accepted, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_both_rounds() {
+    let mut pipeline = spawn_pipeline(Options {
+        dispatcher_token: Some("wrong-token".into()),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(
+        pipeline.post_event(&event("second-round")).await.status(),
+        202
+    );
+    assert_eq!(
+        pipeline.post_event(&event("left-alone")).await.status(),
+        202
+    );
+    pipeline.await_status("second-round", "dead_lettered").await;
+    pipeline.await_status("left-alone", "dead_lettered").await;
+
+    // The fix: the dispatcher gets the right token.
+    pipeline.stop_dispatcher().await;
+    pipeline.dispatcher_config.target_token = Some(crate::support::TARGET_TOKEN.into());
+    pipeline.start_dispatcher().await;
+
+    let args = RedriveArgs {
+        ids: vec!["second-round".into()],
+        since: None,
+        until: None,
+        dry_run: true,
+        kafka: pipeline.kafka.clone(),
+    };
+    let dry = redrive(&args).await.unwrap();
+    assert_eq!((dry.read, dry.applied), (2, false));
+    assert_eq!(dry.redriven, [("second-round".to_owned(), 1)]);
+    let done = redrive(&RedriveArgs {
+        dry_run: false,
+        ..args
+    })
+    .await
+    .unwrap();
+    assert!(done.applied);
+
+    let view = pipeline.await_status("second-round", "delivered").await;
+    assert_eq!(view["generation"], 1);
+    let rounds: Vec<(i64, &str)> = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| {
+            (
+                step["generation"].as_i64().unwrap(),
+                step["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rounds.contains(&(0, "dead_lettered")), "{rounds:?}");
+    assert!(rounds.contains(&(1, "delivered")), "{rounds:?}");
+    let (_, untouched) = pipeline.get_event("left-alone").await;
+    assert_eq!(
+        untouched["status"], "dead_lettered",
+        "only the chosen id was redriven"
+    );
+    assert_eq!(pipeline.target_stats().await.accepted, 1);
 }

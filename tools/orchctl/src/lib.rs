@@ -3,4 +3,5 @@
 
 pub mod groups;
 pub mod offsets;
+pub mod redrive;
 pub mod replay;

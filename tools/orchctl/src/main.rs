@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{groups, replay};
+use orchctl::{groups, redrive, replay};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -25,6 +25,16 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// List consumer groups, their members, and lag per partition.
     Groups(groups::GroupsArgs),
+    /// Work with the dead-letter topic.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Re-publish dead-lettered events (by id or time) with the next replay
+    /// generation, for another round of delivery (`--dry-run` first).
+    Redrive(redrive::RedriveArgs),
 }
 
 #[tokio::main]
@@ -35,6 +45,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Replay(args) => {
             let plan = tokio::task::spawn_blocking(move || replay::replay(&args)).await??;
             replay::print(&plan);
+            Ok(())
+        }
+        Command::Dlq(DlqCommand::Redrive(args)) => {
+            let report = redrive::redrive(&args).await?;
+            redrive::print(&report);
             Ok(())
         }
         Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,
