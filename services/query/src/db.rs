@@ -27,6 +27,17 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     sqlx::migrate!("./migrations").run(pool).await
 }
 
+/// The `events` columns behind [`EventView`], as its fields are named. A
+/// macro, so each query stays one static string (no formatting per look-up).
+macro_rules! event_columns {
+    () => {
+        "id, name, body, event_timestamp AS timestamp, brand, status, \
+         status_attempt AS attempts, status_generation AS generation, \
+         last_http_status, last_error_kind, last_error_message, \
+         accepted_at, delivered_at, updated_at, trace_id, extra"
+    };
+}
+
 /// One event as support sees it.
 #[derive(Debug, Serialize, sqlx::FromRow)]
 pub(crate) struct EventView {
@@ -68,15 +79,11 @@ pub(crate) struct HistoryEntry {
 
 /// The event with id `id`, if projected.
 pub(crate) async fn find_event(pool: &PgPool, id: &str) -> Result<Option<EventView>, sqlx::Error> {
-    sqlx::query_as::<_, EventView>(
-        r#"
-        SELECT id, name, body, event_timestamp AS timestamp, brand, status,
-               status_attempt AS attempts, status_generation AS generation,
-               last_http_status, last_error_kind, last_error_message,
-               accepted_at, delivered_at, updated_at, trace_id, extra
-        FROM events WHERE id = $1
-        "#,
-    )
+    sqlx::query_as::<_, EventView>(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(pool)
     .await
@@ -104,12 +111,10 @@ pub(crate) async fn list_events(
 ) -> Result<Vec<EventView>, sqlx::Error> {
     // Events whose raw record is not projected yet have no acceptance time and
     // are listed once it arrives.
-    sqlx::query_as::<_, EventView>(
+    sqlx::query_as::<_, EventView>(concat!(
+        "SELECT ",
+        event_columns!(),
         r#"
-        SELECT id, name, body, event_timestamp AS timestamp, brand, status,
-               status_attempt AS attempts, status_generation AS generation,
-               last_http_status, last_error_kind, last_error_message,
-               accepted_at, delivered_at, updated_at, trace_id, extra
         FROM events
         WHERE accepted_at IS NOT NULL
           AND ($1::text IS NULL OR status = $1)
@@ -118,8 +123,8 @@ pub(crate) async fn list_events(
           AND ($4::timestamptz IS NULL OR (accepted_at, id) < ($4, $5))
         ORDER BY accepted_at DESC, id DESC
         LIMIT $6
-        "#,
-    )
+        "#
+    ))
     .bind(filter.status.map(Status::as_str))
     .bind(filter.from)
     .bind(filter.to)

@@ -58,3 +58,24 @@ pub struct SandboxConfig {
     #[command(flatten)]
     pub telemetry: TelemetryConfig,
 }
+
+impl SandboxConfig {
+    /// An open target on a free local port with no faults, limited to `rate`
+    /// per second (0: unlimited) and quiet logs: what tests start from.
+    pub fn local(rate: u32) -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: None,
+            rate_limit_per_sec: rate,
+            rate_limit_burst: 0,
+            rate_limit_mode: RateLimitMode::Http,
+            window_ms: 1_000,
+            data_file: None,
+            faults: Faults::default(),
+            telemetry: TelemetryConfig {
+                log_format: orch_telemetry::LogFormat::Text,
+                log_filter: "warn".into(),
+            },
+        }
+    }
+}

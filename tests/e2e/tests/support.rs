@@ -76,15 +76,8 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     let shutdown = CancellationToken::new();
 
     let target = orch_sandbox_target::Application::build(SandboxConfig {
-        listen_addr: any_port(),
         token: Some(TARGET_TOKEN.into()),
-        rate_limit_per_sec: 0,
-        rate_limit_burst: 0,
-        rate_limit_mode: orch_sandbox_target::RateLimitMode::Http,
-        window_ms: 1_000,
-        data_file: None,
-        faults: orch_sandbox_target::Faults::default(),
-        telemetry: quiet(),
+        ..SandboxConfig::local(0)
     })
     .await
     .expect("sandbox target starts");

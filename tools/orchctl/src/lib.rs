@@ -5,3 +5,12 @@ pub mod groups;
 pub mod offsets;
 pub mod redrive;
 pub mod replay;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Parses a command-line time, saying what shape is expected.
+pub fn parse_time(value: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(value, &Rfc3339)
+        .map_err(|_| format!("{value:?} is not an RFC 3339 time, like 2026-11-22T08:00:00Z"))
+}

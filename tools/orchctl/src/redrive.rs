@@ -11,9 +11,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::offsets::{self, KAFKA_TIMEOUT};
+use crate::parse_time;
 
 /// Arguments of `orchctl dlq redrive`.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,11 +32,6 @@ pub struct RedriveArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub kafka: orch_kafka::KafkaConfig,
-}
-
-fn parse_time(value: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(value, &Rfc3339)
-        .map_err(|_| format!("{value:?} is not an RFC 3339 time, like 2026-11-22T08:00:00Z"))
 }
 
 /// What a redrive did or, with `--dry-run`, would do.

@@ -7,9 +7,9 @@ use anyhow::{Context, bail};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::offsets::{self, KAFKA_TIMEOUT, PartitionOffsets};
+use crate::parse_time;
 
 /// Where to move the group to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +62,6 @@ impl ReplayArgs {
             .clone()
             .unwrap_or_else(|| self.kafka.topics().raw)
     }
-}
-
-fn parse_time(value: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(value, &Rfc3339)
-        .map_err(|_| format!("{value:?} is not an RFC 3339 time, like 2026-11-22T08:00:00Z"))
 }
 
 /// One partition's move.

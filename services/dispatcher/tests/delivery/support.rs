@@ -1,14 +1,12 @@
 //! Starting dispatchers, the sandbox target, and feeding and reading topics.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use orch_contracts::{RawEventRecord, StatusRecord, Topics};
-use orch_sandbox_target::{Application, Faults, RateLimitMode, SandboxConfig, Stats};
-use orch_telemetry::{LogFormat, TelemetryConfig};
+use orch_sandbox_target::{Application, Faults, SandboxConfig, Stats};
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -28,18 +26,8 @@ impl Drop for Target {
 
 pub(crate) async fn spawn_target(rate: u32, faults: Faults) -> Target {
     let app = Application::build(SandboxConfig {
-        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        token: None,
-        rate_limit_per_sec: rate,
-        rate_limit_burst: 0,
-        rate_limit_mode: RateLimitMode::Http,
-        window_ms: 1_000,
-        data_file: None,
         faults,
-        telemetry: TelemetryConfig {
-            log_format: LogFormat::Text,
-            log_filter: "warn".into(),
-        },
+        ..SandboxConfig::local(rate)
     })
     .await
     .expect("sandbox target starts");

@@ -1,9 +1,6 @@
 //! The sandbox target over HTTP: its schema, rate limit, faults and counters.
 
-use std::net::SocketAddr;
-
 use orch_sandbox_target::{Application, Faults, RateLimitMode, SandboxConfig, Stats};
-use orch_telemetry::{LogFormat, TelemetryConfig};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -23,18 +20,9 @@ impl Drop for Target {
 
 async fn spawn(rate: u32, mode: RateLimitMode, faults: Faults) -> Target {
     let app = Application::build(SandboxConfig {
-        listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        token: None,
-        rate_limit_per_sec: rate,
-        rate_limit_burst: 0,
         rate_limit_mode: mode,
-        window_ms: 1_000,
-        data_file: None,
         faults,
-        telemetry: TelemetryConfig {
-            log_format: LogFormat::Text,
-            log_filter: "warn".into(),
-        },
+        ..SandboxConfig::local(rate)
     })
     .await
     .unwrap();
