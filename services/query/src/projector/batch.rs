@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use orch_contracts::{RawEventRecord, StatusRecord, Topics};
+use time::OffsetDateTime;
 
 /// Records decoded from one poll window, ready to be written together.
 #[derive(Debug, Default)]
@@ -50,47 +51,119 @@ impl Batch {
         self.raw.is_empty() && self.statuses.is_empty()
     }
 
-    /// One raw record per id (the newest generation): a single upsert may not
+    /// Each id's raw records folded into one row: a single upsert may not
     /// touch the same row twice.
-    pub(crate) fn latest_raw(&self) -> Vec<&RawEventRecord> {
-        let mut latest: HashMap<&str, &RawEventRecord> = HashMap::new();
+    pub(crate) fn raw_by_id(&self) -> Vec<RawFold<'_>> {
+        let mut folds: HashMap<&str, RawFold<'_>> = HashMap::new();
         for record in &self.raw {
-            latest
+            folds
                 .entry(record.id.as_str())
-                .and_modify(|kept| {
-                    if (record.generation, record.received_at) > (kept.generation, kept.received_at)
-                    {
-                        *kept = record;
-                    }
-                })
-                .or_insert(record);
+                .and_modify(|fold| fold.add(record))
+                .or_insert_with(|| RawFold::new(record));
         }
-        latest.into_values().collect()
+        folds.into_values().collect()
     }
 
-    /// One status per id: the furthest along by (generation, rank, attempt),
-    /// the same order the database enforces.
-    pub(crate) fn furthest_statuses(&self) -> Vec<&StatusRecord> {
-        let order = |s: &StatusRecord| (s.generation, s.status.rank(), s.attempt);
-        let mut furthest: HashMap<&str, &StatusRecord> = HashMap::new();
+    /// Each id's status records folded into one row, by the same rules the
+    /// upsert applies between batches.
+    pub(crate) fn statuses_by_id(&self) -> Vec<StatusFold<'_>> {
+        let mut folds: HashMap<&str, StatusFold<'_>> = HashMap::new();
         for record in &self.statuses {
-            furthest
+            folds
                 .entry(record.id.as_str())
-                .and_modify(|kept| {
-                    if order(record) > order(kept) {
-                        *kept = record;
-                    }
-                })
-                .or_insert(record);
+                .and_modify(|fold| fold.add(record))
+                .or_insert_with(|| StatusFold::new(record));
         }
-        furthest.into_values().collect()
+        folds.into_values().collect()
+    }
+}
+
+/// Where a status record stands: later generations first, then rank, then
+/// attempt. Ties keep the record seen first, as the upsert's strict `>` does.
+pub(crate) fn order(status: &StatusRecord) -> (u32, i16, u32) {
+    (status.generation, status.status.rank(), status.attempt)
+}
+
+/// What one batch says about one event's raw side. Every part is a maximum or
+/// a minimum, so the result does not depend on how records were batched.
+#[derive(Debug)]
+pub(crate) struct RawFold<'a> {
+    /// The newest raw record, which supplies the event's fields.
+    pub(crate) newest: &'a RawEventRecord,
+    /// The first acceptance.
+    pub(crate) first_accepted_at: OffsetDateTime,
+    /// The latest generation seen.
+    pub(crate) generation: u32,
+    /// The first acceptance within that generation.
+    pub(crate) generation_accepted_at: OffsetDateTime,
+}
+
+impl<'a> RawFold<'a> {
+    fn new(record: &'a RawEventRecord) -> Self {
+        Self {
+            newest: record,
+            first_accepted_at: record.received_at,
+            generation: record.generation,
+            generation_accepted_at: record.received_at,
+        }
+    }
+
+    fn add(&mut self, record: &'a RawEventRecord) {
+        if record.received_at > self.newest.received_at {
+            self.newest = record;
+        }
+        self.first_accepted_at = self.first_accepted_at.min(record.received_at);
+        if record.generation > self.generation {
+            self.generation = record.generation;
+            self.generation_accepted_at = record.received_at;
+        } else if record.generation == self.generation {
+            self.generation_accepted_at = self.generation_accepted_at.min(record.received_at);
+        }
+    }
+}
+
+/// What one batch says about one event's status side.
+#[derive(Debug)]
+pub(crate) struct StatusFold<'a> {
+    /// The furthest status.
+    pub(crate) furthest: &'a StatusRecord,
+    /// The furthest status that carried an HTTP status.
+    pub(crate) last_http: Option<&'a StatusRecord>,
+    /// The furthest status that carried an error.
+    pub(crate) last_error: Option<&'a StatusRecord>,
+    /// The newest `at` of any of them.
+    pub(crate) newest_at: OffsetDateTime,
+}
+
+impl<'a> StatusFold<'a> {
+    fn new(record: &'a StatusRecord) -> Self {
+        Self {
+            furthest: record,
+            last_http: record.http_status.map(|_| record),
+            last_error: record.error_kind.map(|_| record),
+            newest_at: record.at,
+        }
+    }
+
+    fn add(&mut self, record: &'a StatusRecord) {
+        let further = |kept: Option<&StatusRecord>| kept.is_none_or(|k| order(record) > order(k));
+        if order(record) > order(self.furthest) {
+            self.furthest = record;
+        }
+        if record.http_status.is_some() && further(self.last_http) {
+            self.last_http = Some(record);
+        }
+        if record.error_kind.is_some() && further(self.last_error) {
+            self.last_error = Some(record);
+        }
+        self.newest_at = self.newest_at.max(record.at);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orch_contracts::Status;
+    use orch_contracts::{ErrorKind, Status};
 
     fn status(id: &str, status: Status, attempt: u32, generation: u32) -> StatusRecord {
         StatusRecord::new(id, status, attempt, "t", generation)
@@ -98,28 +171,46 @@ mod tests {
 
     #[test]
     fn keeps_the_furthest_status_per_id_whatever_the_arrival_order() {
+        let failed = StatusRecord {
+            http_status: Some(503),
+            error_kind: Some(ErrorKind::ServerError),
+            ..status("a", Status::Retrying, 1, 0)
+        };
+        let delivered = StatusRecord {
+            http_status: Some(200),
+            ..status("a", Status::Delivered, 2, 0)
+        };
+        let orders = [
+            vec![failed.clone(), delivered.clone()],
+            vec![delivered.clone(), failed.clone()],
+        ];
+        for statuses in orders {
+            let batch = Batch {
+                statuses,
+                ..Batch::default()
+            };
+            let folds = batch.statuses_by_id();
+            let [fold] = folds.as_slice() else {
+                panic!("one id, one fold: {folds:?}")
+            };
+            assert_eq!(fold.furthest.status, Status::Delivered);
+            assert_eq!(fold.last_http.and_then(|s| s.http_status), Some(200));
+            assert_eq!(fold.last_error.and_then(|s| s.http_status), Some(503));
+        }
+    }
+
+    #[test]
+    fn a_later_generation_outranks_any_status_of_an_earlier_one() {
         let batch = Batch {
             statuses: vec![
-                status("a", Status::Delivered, 2, 0),
-                status("a", Status::Retrying, 1, 0),
                 status("b", Status::DeadLettered, 3, 0),
                 status("b", Status::Retrying, 1, 1),
             ],
             ..Batch::default()
         };
-        let mut furthest: Vec<(String, Status)> = batch
-            .furthest_statuses()
-            .into_iter()
-            .map(|s| (s.id.clone(), s.status))
-            .collect();
-        furthest.sort_by(|x, y| x.0.cmp(&y.0));
-        assert_eq!(
-            furthest,
-            [
-                ("a".to_owned(), Status::Delivered),
-                ("b".to_owned(), Status::Retrying)
-            ]
-        );
+        let folds = batch.statuses_by_id();
+        assert_eq!(folds[0].furthest.status, Status::Retrying);
+        assert_eq!(folds[0].furthest.generation, 1);
     }
 
     #[test]

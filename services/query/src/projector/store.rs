@@ -2,10 +2,10 @@
 //! (arrays unnested server-side), and each is idempotent: replaying any records
 //! any number of times leaves the same rows.
 
-use orch_contracts::Status;
+use orch_contracts::{Status, StatusRecord};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::batch::Batch;
+use super::batch::{Batch, order};
 
 /// Writes `batch` in one transaction.
 pub(crate) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
@@ -16,29 +16,39 @@ pub(crate) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Erro
     tx.commit().await
 }
 
-/// A raw record fills in the event's fields, and sets `accepted` only when it
-/// starts a newer generation than the row's status (e.g. after a redrive).
+/// The raw side: the newest raw record supplies the fields, the first one the
+/// acceptance time, and a newer generation than the row's status restarts it
+/// at `accepted` (e.g. after a redrive). Maxima and minima only, so any
+/// replay or batching of the same records leaves the same row.
 async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<(), sqlx::Error> {
-    let raw = batch.latest_raw();
+    let raw = batch.raw_by_id();
     if raw.is_empty() {
         return Ok(());
     }
     sqlx::query(
         r#"
-        INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, trace_id,
-                                 status, status_generation, status_rank, status_attempt, status_at)
-        SELECT r.id, r.name, r.body, r.ts, r.extra, r.accepted_at, r.trace_id,
-               'accepted', r.generation, 0, 0, r.accepted_at
+        INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, last_accepted_at,
+                                 trace_id, status, status_generation, status_rank, status_attempt,
+                                 status_at, updated_at)
+        SELECT r.id, r.name, r.body, r.ts, r.extra, r.first_at, r.last_at,
+               r.trace_id, 'accepted', r.generation, 0, 0,
+               r.generation_at, r.last_at
         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[],
-                    $6::timestamptz[], $7::text[], $8::int[])
-             AS r(id, name, body, ts, extra, accepted_at, trace_id, generation)
+                    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[], $10::timestamptz[])
+             AS r(id, name, body, ts, extra, first_at, last_at, trace_id, generation, generation_at)
         ON CONFLICT (id) DO UPDATE SET
-            name = EXCLUDED.name,
-            body = EXCLUDED.body,
-            event_timestamp = EXCLUDED.event_timestamp,
-            extra = EXCLUDED.extra,
+            name = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.name ELSE e.name END,
+            body = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.body ELSE e.body END,
+            event_timestamp = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.event_timestamp ELSE e.event_timestamp END,
+            extra = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.extra ELSE e.extra END,
+            trace_id = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.trace_id ELSE e.trace_id END,
+            last_accepted_at = GREATEST(e.last_accepted_at, EXCLUDED.last_accepted_at),
             accepted_at = LEAST(e.accepted_at, EXCLUDED.accepted_at),
-            trace_id = COALESCE(e.trace_id, EXCLUDED.trace_id),
             status = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
                           THEN 'accepted' ELSE e.status END,
             status_rank = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
@@ -46,74 +56,132 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
             status_attempt = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
                           THEN 0 ELSE e.status_attempt END,
             status_at = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
-                          THEN EXCLUDED.status_at ELSE e.status_at END,
+                          THEN EXCLUDED.status_at
+                          WHEN (EXCLUDED.status_generation, 0, 0) = (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN LEAST(e.status_at, EXCLUDED.status_at)
+                          ELSE e.status_at END,
             delivered_at = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
                           THEN NULL ELSE e.delivered_at END,
             status_generation = GREATEST(e.status_generation, EXCLUDED.status_generation),
-            updated_at = now()
+            updated_at = GREATEST(e.updated_at, EXCLUDED.updated_at)
         "#,
     )
-    .bind(raw.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.timestamp).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| serde_json::Value::Object(r.extra.clone())).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.received_at).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.trace_id.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.id.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.name.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.body.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.timestamp).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| serde_json::Value::Object(r.newest.extra.clone())).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.first_accepted_at).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.received_at).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.trace_id.clone()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| to_i32(r.generation)).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.generation_accepted_at).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// A status record moves the row forward only if it is further along by
-/// (generation, rank, attempt); late or replayed records change nothing.
+/// The status side. The status moves only forward by (generation, rank,
+/// attempt); the HTTP status and the error each come from the furthest record
+/// that carried one; `updated_at` is the newest record's time. Late or
+/// replayed records change nothing, whatever order they arrive in.
 async fn upsert_statuses(
     tx: &mut Transaction<'_, Postgres>,
     batch: &Batch,
 ) -> Result<(), sqlx::Error> {
-    let statuses = batch.furthest_statuses();
+    let statuses = batch.statuses_by_id();
     if statuses.is_empty() {
         return Ok(());
     }
+    let order_of = |record: Option<&StatusRecord>| {
+        let order = record.map(order);
+        (
+            order.map(|(generation, _, _)| to_i32(generation)),
+            order.map(|(_, rank, _)| rank),
+            order.map(|(_, _, attempt)| to_i32(attempt)),
+        )
+    };
+    let (http_generations, http_ranks, http_attempts): (Vec<_>, Vec<_>, Vec<_>) =
+        statuses.iter().map(|s| order_of(s.last_http)).collect();
+    let (error_generations, error_ranks, error_attempts): (Vec<_>, Vec<_>, Vec<_>) =
+        statuses.iter().map(|s| order_of(s.last_error)).collect();
     sqlx::query(
         r#"
         INSERT INTO events AS e (id, brand, trace_id, status, status_generation, status_rank, status_attempt,
-                                 status_at, last_http_status, last_error_kind, last_error_message, delivered_at)
+                                 status_at, delivered_at, last_http_status, last_http_order,
+                                 last_error_kind, last_error_message, last_error_order, updated_at)
         SELECT s.id, s.brand, s.trace_id, s.status, s.generation, s.rank, s.attempt, s.at,
-               s.http_status, s.error_kind, s.error_message,
-               CASE WHEN s.status = 'delivered' THEN s.at END
+               CASE WHEN s.status = 'delivered' THEN s.at END,
+               s.http_status, CASE WHEN s.http_generation IS NOT NULL
+                                   THEN ARRAY[s.http_generation, s.http_rank, s.http_attempt] END,
+               s.error_kind, s.error_message, CASE WHEN s.error_generation IS NOT NULL
+                                   THEN ARRAY[s.error_generation, s.error_rank, s.error_attempt] END,
+               s.newest_at
         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::smallint[], $7::int[],
-                    $8::timestamptz[], $9::int[], $10::text[], $11::text[])
-             AS s(id, brand, trace_id, status, generation, rank, attempt, at, http_status, error_kind, error_message)
+                    $8::timestamptz[], $9::int[], $10::int[], $11::int[], $12::int[],
+                    $13::text[], $14::text[], $15::int[], $16::int[], $17::int[], $18::timestamptz[])
+             AS s(id, brand, trace_id, status, generation, rank, attempt,
+                  at, http_status, http_generation, http_rank, http_attempt,
+                  error_kind, error_message, error_generation, error_rank, error_attempt, newest_at)
         ON CONFLICT (id) DO UPDATE SET
-            brand = COALESCE(EXCLUDED.brand, e.brand),
+            brand = COALESCE(e.brand, EXCLUDED.brand),
             trace_id = COALESCE(e.trace_id, EXCLUDED.trace_id),
-            status = EXCLUDED.status,
-            status_generation = EXCLUDED.status_generation,
-            status_rank = EXCLUDED.status_rank,
-            status_attempt = EXCLUDED.status_attempt,
-            status_at = EXCLUDED.status_at,
-            last_http_status = COALESCE(EXCLUDED.last_http_status, e.last_http_status),
-            last_error_kind = COALESCE(EXCLUDED.last_error_kind, e.last_error_kind),
-            last_error_message = COALESCE(EXCLUDED.last_error_message, e.last_error_message),
-            delivered_at = COALESCE(EXCLUDED.delivered_at, e.delivered_at),
-            updated_at = now()
+            status = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.status ELSE e.status END,
+            status_generation = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.status_generation ELSE e.status_generation END,
+            status_rank = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.status_rank ELSE e.status_rank END,
+            status_attempt = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.status_attempt ELSE e.status_attempt END,
+            status_at = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.status_at ELSE e.status_at END,
+            delivered_at = CASE WHEN (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
+                             > (e.status_generation, e.status_rank, e.status_attempt)
+                          THEN EXCLUDED.delivered_at ELSE e.delivered_at END,
+            last_http_status = CASE WHEN EXCLUDED.last_http_order > COALESCE(e.last_http_order, '{}')
+                          THEN EXCLUDED.last_http_status ELSE e.last_http_status END,
+            last_http_order = CASE WHEN EXCLUDED.last_http_order > COALESCE(e.last_http_order, '{}')
+                          THEN EXCLUDED.last_http_order ELSE e.last_http_order END,
+            last_error_kind = CASE WHEN EXCLUDED.last_error_order > COALESCE(e.last_error_order, '{}')
+                          THEN EXCLUDED.last_error_kind ELSE e.last_error_kind END,
+            last_error_message = CASE WHEN EXCLUDED.last_error_order > COALESCE(e.last_error_order, '{}')
+                          THEN EXCLUDED.last_error_message ELSE e.last_error_message END,
+            last_error_order = CASE WHEN EXCLUDED.last_error_order > COALESCE(e.last_error_order, '{}')
+                          THEN EXCLUDED.last_error_order ELSE e.last_error_order END,
+            updated_at = GREATEST(e.updated_at, EXCLUDED.updated_at)
         WHERE (EXCLUDED.status_generation, EXCLUDED.status_rank, EXCLUDED.status_attempt)
-            > (e.status_generation, e.status_rank, e.status_attempt)
+                > (e.status_generation, e.status_rank, e.status_attempt)
+           OR EXCLUDED.last_http_order > COALESCE(e.last_http_order, '{}')
+           OR EXCLUDED.last_error_order > COALESCE(e.last_error_order, '{}')
+           OR EXCLUDED.updated_at > e.updated_at
+           OR (e.brand IS NULL AND EXCLUDED.brand IS NOT NULL)
+           OR (e.trace_id IS NULL AND EXCLUDED.trace_id IS NOT NULL)
         "#,
     )
-    .bind(statuses.iter().map(|s| s.id.clone()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.brand.clone()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.trace_id.clone()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| to_i32(s.generation)).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.status.rank()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| to_i32(s.attempt)).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.at).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.http_status.map(i32::from)).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.error_kind.map(|k| k.as_str())).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.error_message.clone()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.id.clone()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.brand.clone()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.trace_id.clone()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.status.as_str()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| to_i32(s.furthest.generation)).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.status.rank()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| to_i32(s.furthest.attempt)).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.at).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.last_http.and_then(|h| h.http_status).map(i32::from)).collect::<Vec<_>>())
+    .bind(http_generations)
+    .bind(http_ranks)
+    .bind(http_attempts)
+    .bind(statuses.iter().map(|s| s.last_error.and_then(|e| e.error_kind).map(|k| k.as_str())).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.last_error.and_then(|e| e.error_message.clone())).collect::<Vec<_>>())
+    .bind(error_generations)
+    .bind(error_ranks)
+    .bind(error_attempts)
+    .bind(statuses.iter().map(|s| s.newest_at).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
