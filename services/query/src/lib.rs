@@ -6,6 +6,7 @@ mod db;
 mod error;
 mod listing;
 mod projector;
+pub mod rebuild;
 mod routes;
 mod startup;
 

@@ -7,5 +7,6 @@ mod support;
 mod dead_letters;
 mod listing;
 mod projection;
+mod rebuild;
 mod replay;
 mod walking_skeleton;

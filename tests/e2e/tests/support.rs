@@ -38,17 +38,43 @@ pub(crate) struct Pipeline {
     pub(crate) command_url: String,
     pub(crate) query_url: String,
     pub(crate) target_url: String,
+    /// The test's own database.
+    pub(crate) database_url: String,
     /// The dispatcher's settings, so a test can stop and start it again.
     pub(crate) dispatcher_config: DispatcherConfig,
+    /// The query service's settings, likewise.
+    pub(crate) query_config: QueryConfig,
     dispatcher: Option<Running>,
+    query: Option<Running>,
     shutdown: CancellationToken,
 }
 
-/// A dispatcher running in this process.
+/// A service running in this process, stoppable on its own.
 #[derive(Debug)]
 struct Running {
     stop: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), orch_dispatcher::StartupError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Runs `service` until the pipeline stops or [`Running::stop`] is called;
+    /// a service that fails fails the test.
+    fn spawn<F, E>(parent: &CancellationToken, service: impl FnOnce(CancellationToken) -> F) -> Self
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Debug,
+    {
+        let stop = parent.child_token();
+        let run = service(stop.clone());
+        let task = tokio::spawn(async move { run.await.expect("service stops cleanly") });
+        Self { stop, task }
+    }
+
+    /// Stops gracefully and waits until the service has finished.
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.expect("service task completes");
+    }
 }
 
 impl Drop for Pipeline {
@@ -129,35 +155,34 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     };
 
     let database_url = orch_testkit::create_database(&prefix).await;
-    let mut query_url = String::new();
-    if !options.without_query {
-        let query = orch_query::Application::build(QueryConfig {
-            listen_addr: any_port(),
-            reader_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(READER_KEY)).unwrap(),
-            database_url: database_url.clone().into(),
-            db_max_connections: 5,
-            group_id: format!("{prefix}projector"),
-            batch_max: 500,
-            batch_wait_ms: 10,
-            kafka: kafka.clone(),
-            telemetry: quiet(),
-        })
-        .await
-        .expect("query service starts");
-        query_url = format!("http://{}", query.local_addr());
-        tokio::spawn(query.run(shutdown.clone()));
-    }
+    let query_config = QueryConfig {
+        listen_addr: any_port(),
+        reader_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(READER_KEY)).unwrap(),
+        database_url: database_url.clone().into(),
+        db_max_connections: 5,
+        group_id: format!("{prefix}projector"),
+        batch_max: 500,
+        batch_wait_ms: 10,
+        kafka: kafka.clone(),
+        telemetry: quiet(),
+    };
 
     let mut pipeline = Pipeline {
         kafka,
         http: reqwest::Client::new(),
         command_url,
-        query_url,
+        query_url: String::new(),
         target_url,
+        database_url,
         dispatcher_config,
+        query_config,
         dispatcher: None,
+        query: None,
         shutdown,
     };
+    if !options.without_query {
+        pipeline.start_query().await;
+    }
     if !options.without_dispatcher {
         pipeline.start_dispatcher().await;
     }
@@ -179,20 +204,29 @@ impl Pipeline {
         let dispatcher = orch_dispatcher::Application::build(self.dispatcher_config.clone())
             .await
             .expect("dispatcher starts");
-        let stop = self.shutdown.child_token();
-        let task = tokio::spawn(dispatcher.run(stop.clone()));
-        self.dispatcher = Some(Running { stop, task });
+        self.dispatcher = Some(Running::spawn(&self.shutdown, |stop| dispatcher.run(stop)));
     }
 
     /// Stops the dispatcher gracefully and waits until it has left its group.
     pub(crate) async fn stop_dispatcher(&mut self) {
         let running = self.dispatcher.take().expect("the dispatcher is running");
-        running.stop.cancel();
-        running
-            .task
+        running.stop().await;
+    }
+
+    /// Starts a query service with `query_config`, on a new port.
+    pub(crate) async fn start_query(&mut self) {
+        assert!(self.query.is_none(), "the query service is running already");
+        let query = orch_query::Application::build(self.query_config.clone())
             .await
-            .expect("dispatcher task completes")
-            .expect("dispatcher stops cleanly");
+            .expect("query service starts");
+        self.query_url = format!("http://{}", query.local_addr());
+        self.query = Some(Running::spawn(&self.shutdown, |stop| query.run(stop)));
+    }
+
+    /// Stops the query service gracefully; its projector leaves its group.
+    pub(crate) async fn stop_query(&mut self) {
+        let running = self.query.take().expect("the query service is running");
+        running.stop().await;
     }
 
     /// POSTs `body` as JSON with the source key.

@@ -3,6 +3,7 @@
 
 pub mod groups;
 pub mod offsets;
+pub mod rebuild;
 pub mod redrive;
 pub mod replay;
 

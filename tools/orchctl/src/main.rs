@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{groups, redrive, replay};
+use orchctl::{groups, rebuild, redrive, replay};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -28,6 +28,16 @@ enum Command {
     /// Work with the dead-letter topic.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Work with the read model in Postgres.
+    #[command(subcommand)]
+    Projection(ProjectionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionCommand {
+    /// Rebuild the read model from the topics into a side schema, report
+    /// whether it matches the live one, and optionally swap it in (`--dry-run` first).
+    Rebuild(rebuild::RebuildArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +60,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Dlq(DlqCommand::Redrive(args)) => {
             let report = redrive::redrive(&args).await?;
             redrive::print(&report);
+            Ok(())
+        }
+        Command::Projection(ProjectionCommand::Rebuild(args)) => {
+            let plan = {
+                let args = args.clone();
+                tokio::task::spawn_blocking(move || rebuild::plan(&args)).await??
+            };
+            rebuild::print_plan(&args, &plan);
+            if args.dry_run {
+                return Ok(());
+            }
+            let report = rebuild::execute(&args, &plan).await?;
+            rebuild::print_report(&args, &plan, &report);
+            if report.difference.is_some() && report.retired.is_none() {
+                anyhow::bail!("the rebuilt model differs from the live one");
+            }
             Ok(())
         }
         Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -104,4 +106,29 @@ pub fn partition_offsets(
         });
     }
     Ok(result)
+}
+
+/// Fails, naming the members and how to stop them, if `group` has any: they
+/// would undo whatever is about to be done to the group's offsets.
+pub fn refuse_if_active(
+    consumer: &BaseConsumer,
+    group: &str,
+    why: &str,
+    how_to_stop: &str,
+) -> anyhow::Result<()> {
+    let members =
+        members(consumer, group).with_context(|| format!("Could not describe group {group:?}"))?;
+    if members.is_empty() {
+        return Ok(());
+    }
+    let who: Vec<String> = members
+        .iter()
+        .map(|m| format!("{} on {}", m.client_id, m.host))
+        .collect();
+    anyhow::bail!(
+        "Group {group:?} has {} active member(s) ({}). {why} Stop them first (e.g. `{how_to_stop}`, \
+         or stop the processes), wait for the group to be empty (`orchctl groups`), then run this again.",
+        members.len(),
+        who.join(", ")
+    )
 }

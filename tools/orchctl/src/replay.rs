@@ -3,7 +3,7 @@
 //! processes those records again. Refuses while the group has live members:
 //! they would overwrite the new offsets with their own at the next commit.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
@@ -101,22 +101,12 @@ pub fn replay(args: &ReplayArgs) -> anyhow::Result<ReplayPlan> {
     let topic = args.topic();
     let consumer = offsets::group_handle(&args.kafka, &args.group)
         .context("Could not create a Kafka client")?;
-    let members = offsets::members(&consumer, &args.group)
-        .with_context(|| format!("Could not describe group {:?}", args.group))?;
-    if !members.is_empty() {
-        let who: Vec<String> = members
-            .iter()
-            .map(|m| format!("{} on {}", m.client_id, m.host))
-            .collect();
-        bail!(
-            "Group {:?} has {} active member(s) ({}). They would overwrite the new offsets. \
-             Stop them first (e.g. `kubectl scale deployment/orch-dispatcher --replicas=0`, or stop \
-             the processes), wait for the group to be empty (`orchctl groups`), then run this again.",
-            args.group,
-            members.len(),
-            who.join(", ")
-        );
-    }
+    offsets::refuse_if_active(
+        &consumer,
+        &args.group,
+        "They would overwrite the new offsets.",
+        "kubectl scale deployment/orch-dispatcher --replicas=0",
+    )?;
     let current = offsets::partition_offsets(&consumer, &topic)?;
     let moves = plan_moves(&consumer, &topic, &current, args.from())?;
     let mut plan = ReplayPlan {

@@ -7,4 +7,6 @@ mod batch;
 mod consumer;
 mod store;
 
+pub(crate) use batch::Batch;
 pub(crate) use consumer::{build, run};
+pub(crate) use store::write;
