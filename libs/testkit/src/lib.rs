@@ -4,9 +4,11 @@
 
 mod broker;
 mod kafka;
+mod postgres;
 
 pub use broker::Broker;
 pub use kafka::{read_topic, topic_size};
+pub use postgres::Postgres;
 
 use std::time::Duration;
 

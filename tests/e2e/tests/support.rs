@@ -90,6 +90,8 @@ pub(crate) struct Options {
     pub(crate) dispatcher_token: Option<String>,
     pub(crate) without_dispatcher: bool,
     pub(crate) without_query: bool,
+    /// A database of the test's own server, instead of one on the shared server.
+    pub(crate) database_url: Option<String>,
 }
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
@@ -154,7 +156,10 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         telemetry: quiet(),
     };
 
-    let database_url = orch_testkit::create_database(&prefix).await;
+    let database_url = match options.database_url {
+        Some(url) => url,
+        None => orch_testkit::create_database(&prefix).await,
+    };
     let query_config = QueryConfig {
         listen_addr: any_port(),
         reader_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(READER_KEY)).unwrap(),
