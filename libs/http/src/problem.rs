@@ -3,7 +3,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 /// One invalid field named in a problem response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field's name (a JSON pointer-free dotted path).
     pub field: String,
@@ -22,7 +22,7 @@ impl FieldError {
 }
 
 /// An RFC 9457 `application/problem+json` error response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Stable identifier of the problem class, a relative URI under `/problems/`.
     #[serde(rename = "type")]

@@ -62,3 +62,20 @@ pub fn free_port() -> u16 {
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// Asserts that the checked-in file at `path` (relative to the repository
+/// root) holds exactly `generated`; with `UPDATE_CHECKED_IN=1` it rewrites the
+/// file instead, for when the change is meant.
+pub fn assert_checked_in(path: &str, generated: &str) {
+    let file = repo_root().join(path);
+    if std::env::var_os("UPDATE_CHECKED_IN").is_some() {
+        std::fs::write(&file, generated).expect("write the checked-in file");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "{path} is out of date with the code; if the change is meant, refresh it with \
+         `UPDATE_CHECKED_IN=1 cargo test` and commit it"
+    );
+}

@@ -13,4 +13,5 @@ mod startup;
 
 pub use config::CommandConfig;
 pub use error::StartupError;
+pub use routes::openapi::CommandApi;
 pub use startup::Application;

@@ -39,41 +39,65 @@ macro_rules! event_columns {
 }
 
 /// One event as support sees it.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub(crate) struct EventView {
+    /// The source's event id.
     pub(crate) id: String,
+    /// Event name; null until the raw record is projected.
     pub(crate) name: Option<String>,
+    /// Event body; null until the raw record is projected.
     pub(crate) body: Option<String>,
+    /// The event's own time, in UTC.
     #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) timestamp: Option<OffsetDateTime>,
+    /// The brand the dispatcher enriched it with.
     pub(crate) brand: Option<String>,
+    /// accepted, retrying, delivered or dead_lettered.
     pub(crate) status: String,
+    /// Delivery attempts in the current generation.
     pub(crate) attempts: i32,
+    /// Replay generation: 0, plus one per redrive.
     pub(crate) generation: i32,
+    /// The target's HTTP status in the furthest attempt that got one.
     pub(crate) last_http_status: Option<i32>,
+    /// The category of the furthest failed attempt.
     pub(crate) last_error_kind: Option<String>,
+    /// The detail of the furthest failed attempt.
     pub(crate) last_error_message: Option<String>,
+    /// When the command service first accepted it.
     #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) accepted_at: Option<OffsetDateTime>,
+    /// When the target took it, if it has.
     #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) delivered_at: Option<OffsetDateTime>,
+    /// The time of the newest record about it.
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) updated_at: OffsetDateTime,
+    /// W3C trace id, to find its spans.
     pub(crate) trace_id: Option<String>,
+    /// Fields the source sent beyond the contract, kept but not delivered.
     pub(crate) extra: Option<serde_json::Value>,
 }
 
 /// One step in an event's history.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub(crate) struct HistoryEntry {
+    /// Replay generation of the step.
     pub(crate) generation: i32,
+    /// The status reached.
     pub(crate) status: String,
+    /// Delivery attempt (0 for accepted).
     pub(crate) attempt: i32,
+    /// When it happened.
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) at: OffsetDateTime,
+    /// The target's HTTP status, if it answered.
     pub(crate) http_status: Option<i32>,
+    /// Failure category, for failed attempts.
     pub(crate) error_kind: Option<String>,
+    /// Failure detail, for failed attempts.
     pub(crate) error_message: Option<String>,
+    /// How long the attempt took.
     pub(crate) latency_ms: Option<i64>,
 }
 

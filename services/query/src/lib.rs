@@ -13,4 +13,5 @@ mod startup;
 pub use config::QueryConfig;
 pub use db::migrate;
 pub use error::StartupError;
+pub use routes::openapi::QueryApi;
 pub use startup::Application;

@@ -14,13 +14,19 @@ pub(crate) const DEFAULT_LIMIT: i64 = 100;
 pub(crate) const MAX_LIMIT: i64 = 1_000;
 
 /// The query string as sent; every field is checked by [`ListParams::filter`].
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
+    /// Only events in this status: accepted, retrying, delivered or dead_lettered.
     status: Option<String>,
+    /// Only events accepted at or after this RFC 3339 time.
     from: Option<String>,
+    /// Only events accepted before this RFC 3339 time.
     to: Option<String>,
+    /// Events per page, 1 to 1000 (default 100).
     limit: Option<String>,
+    /// The previous page's `next_cursor`.
     cursor: Option<String>,
 }
 

@@ -92,3 +92,31 @@ async fn unknown_ids_are_a_problem_json_404() {
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["type"], "/problems/not-found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_api_serves_its_checked_in_openapi_document_without_a_key() {
+    let pipeline = spawn_pipeline(Options {
+        without_dispatcher: true,
+        ..Options::default()
+    })
+    .await;
+    for (url, checked_in) in [
+        (&pipeline.command_url, "docs/openapi/command.json"),
+        (&pipeline.query_url, "docs/openapi/query.json"),
+    ] {
+        let served: Value = pipeline
+            .http
+            .get(format!("{url}/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let file = std::fs::read_to_string(orch_testkit::repo_root().join(checked_in)).unwrap();
+        let checked_in: Value = serde_json::from_str(&file).unwrap();
+        assert_eq!(served, checked_in);
+    }
+}

@@ -8,7 +8,8 @@ use axum::{Json, Router};
 use orch_contracts::{HEADER_TRACEPARENT, HEADER_TRACESTATE, RawEventRecord, TraceContext};
 use orch_http::Problem;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::domain::NewEvent;
 use crate::publisher::Durable;
@@ -26,8 +27,57 @@ pub(super) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `POST /events`: validate, publish durably, answer 202.
-async fn accept(
+/// An event as the source sends it. Documentation only: the handler checks
+/// the JSON itself so that a 422 can name every bad field at once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct EventSubmission {
+    /// The source's unique id: 1 to 256 bytes, no control characters.
+    id: String,
+    /// Event name.
+    name: String,
+    /// Event body.
+    body: String,
+    /// An RFC 3339 time (e.g. `2026-11-21T10:00:00Z`), or Unix epoch seconds or
+    /// milliseconds as an integer or a string of digits; 1970 to 2038.
+    #[schema(value_type = String, example = "2026-11-21T10:00:00Z")]
+    timestamp: Value,
+}
+
+/// What the source gets back once its event is durable.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AcceptedEvent {
+    /// The event's id, as sent.
+    id: String,
+    /// Always `accepted`.
+    status: &'static str,
+    /// The W3C trace id the event travels with.
+    trace_id: String,
+    /// Where support can follow it (also in the `Location` header).
+    status_url: String,
+}
+
+/// Validates an event, makes it durable (Kafka, or the local spool while
+/// Kafka is away) and answers 202 well within the source's 500 ms. Fields
+/// beyond the contract are kept with the event but not delivered.
+#[utoipa::path(
+    post,
+    path = "/events",
+    request_body(content = EventSubmission, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: the event is durable and will be delivered.", body = AcceptedEvent,
+         headers(("Location" = String, description = "The event's status URL."))),
+        (status = 400, description = "The body is not a JSON object.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown source key.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Fields are missing or invalid; each is named.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event could not be made durable in time; it was not accepted.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])),
+    tag = "events"
+)]
+pub(crate) async fn accept(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -98,12 +148,12 @@ async fn accept(
     );
     let mut response = (
         StatusCode::ACCEPTED,
-        Json(json!({
-            "id": record.id,
-            "status": "accepted",
-            "trace_id": record.trace_id,
-            "status_url": status_url,
-        })),
+        Json(AcceptedEvent {
+            id: record.id,
+            status: "accepted",
+            trace_id: record.trace_id,
+            status_url: status_url.clone(),
+        }),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&status_url) {

@@ -1,6 +1,7 @@
 //! HTTP routes, one resource per file.
 
 mod events;
+pub(crate) mod openapi;
 mod ops;
 
 use axum::Router;
@@ -12,6 +13,9 @@ pub(crate) fn router(state: AppState) -> Router {
     orch_http::finish_router(
         Router::new()
             .merge(events::router(state.clone()))
-            .merge(ops::router(state)),
+            .merge(ops::router(state))
+            .merge(orch_http::openapi_route(
+                <openapi::CommandApi as utoipa::OpenApi>::openapi(),
+            )),
     )
 }

@@ -5,9 +5,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use orch_contracts::Status;
 use orch_http::Problem;
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
-use crate::db;
+use crate::db::{self, EventView, HistoryEntry};
 use crate::listing::{Cursor, ListParams};
 use crate::startup::AppState;
 
@@ -26,8 +27,48 @@ pub(super) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /events/{id}`: the event, its status and its history.
-async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// An event with every step it went through.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EventDetail {
+    #[serde(flatten)]
+    event: EventView,
+    /// Every status it reached, oldest first.
+    history: Vec<HistoryEntry>,
+}
+
+/// One page of events.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EventPage {
+    /// Newest accepted first.
+    events: Vec<EventView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Projected events by status.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct StatusCounts {
+    /// All projected events.
+    total: i64,
+    /// Events in each status, every status listed.
+    by_status: BTreeMap<String, i64>,
+}
+
+/// The event, its status and its history.
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    params(("id" = String, Path, description = "The source's event id.")),
+    responses(
+        (status = 200, description = "The event.", body = EventDetail),
+        (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No event with this id has been projected.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])),
+    tag = "events"
+)]
+pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let found = match db::find_event(&state.pool, &id).await {
         Ok(found) => found,
         Err(error) => return database_unavailable(&error),
@@ -40,14 +81,25 @@ async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Res
         Ok(history) => history,
         Err(error) => return database_unavailable(&error),
     };
-    let mut body = json!(event);
-    body["history"] = json!(history);
-    Json(body).into_response()
+    Json(EventDetail { event, history }).into_response()
 }
 
-/// `GET /events`: events newest first, filtered by status and acceptance
-/// time, a page at a time (`next_cursor` fetches the next).
-async fn list_events(
+/// Events newest first, filtered by status and acceptance time, a page at a
+/// time (`next_cursor` fetches the next).
+#[utoipa::path(
+    get,
+    path = "/events",
+    params(ListParams),
+    responses(
+        (status = 200, description = "One page of events.", body = EventPage),
+        (status = 400, description = "A bad filter, named.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])),
+    tag = "events"
+)]
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
@@ -82,25 +134,40 @@ async fn list_events(
             })
         })
     });
-    Json(json!({ "events": events, "next_cursor": next_cursor.flatten() })).into_response()
+    Json(EventPage {
+        events,
+        next_cursor: next_cursor.flatten(),
+    })
+    .into_response()
 }
 
-/// `GET /stats`: projected events by status.
-async fn stats(State(state): State<AppState>) -> Response {
+/// Projected events by status.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    responses(
+        (status = 200, description = "Counts by status.", body = StatusCounts),
+        (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = [])),
+    tag = "events"
+)]
+pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     let counts = match db::status_counts(&state.pool).await {
         Ok(counts) => counts,
         Err(error) => return database_unavailable(&error),
     };
-    let mut by_status = serde_json::Map::new();
-    for status in Status::ALL {
-        by_status.insert(status.as_str().to_owned(), json!(0));
-    }
+    let mut by_status: BTreeMap<String, i64> = Status::ALL
+        .iter()
+        .map(|status| (status.as_str().to_owned(), 0))
+        .collect();
     let mut total = 0;
     for (status, count) in counts {
         total += count;
-        by_status.insert(status, json!(count));
+        by_status.insert(status, count);
     }
-    Json(json!({ "total": total, "by_status": by_status })).into_response()
+    Json(StatusCounts { total, by_status }).into_response()
 }
 
 fn database_unavailable(error: &sqlx::Error) -> Response {
