@@ -50,6 +50,11 @@ pub struct QueryConfig {
     #[arg(long, env = "QUERY_BATCH_WAIT_MS", default_value_t = 20)]
     pub batch_wait_ms: u64,
 
+    /// Batches written at once, each on its own connection, for the
+    /// partitions assigned to it (partition modulo this number).
+    #[arg(long, env = "QUERY_WRITERS", default_value_t = 2)]
+    pub writers: usize,
+
     #[command(flatten)]
     pub kafka: KafkaConfig,
 

@@ -101,30 +101,60 @@ pub(crate) struct HistoryEntry {
     pub(crate) latency_ms: Option<i64>,
 }
 
-/// The event with id `id`, if projected.
-pub(crate) async fn find_event(pool: &PgPool, id: &str) -> Result<Option<EventView>, sqlx::Error> {
-    sqlx::query_as::<_, EventView>(concat!(
-        "SELECT ",
-        event_columns!(),
-        " FROM events WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+/// The event joined with one step of its history per row (a row with no
+/// step if it has none yet), so a look-up is one round trip.
+#[derive(Debug, sqlx::FromRow)]
+struct EventStepRow {
+    #[sqlx(flatten)]
+    event: EventView,
+    step_generation: Option<i32>,
+    step_status: Option<String>,
+    step_attempt: Option<i32>,
+    step_at: Option<OffsetDateTime>,
+    step_http_status: Option<i32>,
+    step_error_kind: Option<String>,
+    step_error_message: Option<String>,
+    step_latency_ms: Option<i64>,
 }
 
-/// Every recorded step for `id`, oldest first.
-pub(crate) async fn history(pool: &PgPool, id: &str) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    sqlx::query_as::<_, HistoryEntry>(
-        r#"
-        SELECT generation, status, attempt, at, http_status, error_kind, error_message, latency_ms
-        FROM event_history WHERE event_id = $1
-        ORDER BY generation, at, attempt
-        "#,
-    )
+impl EventStepRow {
+    fn step(&mut self) -> Option<HistoryEntry> {
+        Some(HistoryEntry {
+            generation: self.step_generation?,
+            status: self.step_status.take()?,
+            attempt: self.step_attempt?,
+            at: self.step_at?,
+            http_status: self.step_http_status,
+            error_kind: self.step_error_kind.take(),
+            error_message: self.step_error_message.take(),
+            latency_ms: self.step_latency_ms,
+        })
+    }
+}
+
+/// The event with id `id` and its history, oldest step first, if projected.
+pub(crate) async fn find_event(
+    pool: &PgPool,
+    id: &str,
+) -> Result<Option<(EventView, Vec<HistoryEntry>)>, sqlx::Error> {
+    let mut rows = sqlx::query_as::<_, EventStepRow>(concat!(
+        "SELECT e.*, s.* FROM (SELECT ",
+        event_columns!(),
+        r#" FROM events WHERE id = $1) e
+        LEFT JOIN LATERAL (
+            SELECT generation AS step_generation, status AS step_status, attempt AS step_attempt,
+                   at AS step_at, http_status AS step_http_status, error_kind AS step_error_kind,
+                   error_message AS step_error_message, latency_ms AS step_latency_ms
+            FROM event_history WHERE event_id = $1
+        ) s ON true
+        ORDER BY s.step_generation, s.step_at, s.step_attempt
+        "#
+    ))
     .bind(id)
     .fetch_all(pool)
-    .await
+    .await?;
+    let history = rows.iter_mut().filter_map(EventStepRow::step).collect();
+    Ok(rows.into_iter().next().map(|row| (row.event, history)))
 }
 
 /// One page of events, newest accepted first; one row more than `limit` is

@@ -61,8 +61,11 @@ impl Application {
             self.consumer,
             self.pool.clone(),
             self.config.kafka.topics(),
-            self.config.batch_max.max(1),
-            Duration::from_millis(self.config.batch_wait_ms),
+            projector::Batching {
+                max: self.config.batch_max.max(1),
+                wait: Duration::from_millis(self.config.batch_wait_ms),
+            },
+            self.config.writers,
             shutdown.clone(),
         ));
         let state = AppState {

@@ -69,13 +69,31 @@ async fn a_rebuild_from_the_log_reproduces_the_live_model_in_every_column() {
     let live = report.live.clone().unwrap();
     assert_eq!(live.events, 26);
 
+    // A tampered row is found, by id.
+    let pool = PgPool::connect(&pipeline.database_url).await.unwrap();
+    sqlx::query("UPDATE events SET brand = 'tampered' WHERE id = 'plain-3'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let tampered = args(&pipeline, "rebuild_tampered", false);
+    let report = execute(&tampered, &plan(&tampered).unwrap()).await.unwrap();
+    assert!(!report.matches());
+    let difference = report.difference.unwrap();
+    assert_eq!(
+        (difference.events, difference.sample_ids),
+        (1, vec!["plain-3".to_owned()])
+    );
+    sqlx::query("UPDATE events SET brand = 'testBrand' WHERE id = 'plain-3'")
+        .execute(&pool)
+        .await
+        .unwrap();
+
     // Promoting is refused while the query service's projector is live.
     let refused = plan(&args(&pipeline, "rebuild_refused", true)).unwrap_err();
     assert!(refused.to_string().contains("active member"), "{refused}");
 
     // Postgres lost its tables: stop the query service, rebuild, promote.
     pipeline.stop_query().await;
-    let pool = PgPool::connect(&pipeline.database_url).await.unwrap();
     sqlx::query("DROP TABLE events, event_history")
         .execute(&pool)
         .await

@@ -168,6 +168,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         group_id: format!("{prefix}projector"),
         batch_max: 500,
         batch_wait_ms: 10,
+        writers: 2,
         kafka: kafka.clone(),
         telemetry: quiet(),
     };

@@ -1,7 +1,9 @@
-//! `orch-loadgen`: a closed-loop HTTP load generator for `POST /events`.
-//! Each of `--connections` workers sends one event, waits for the answer, and
-//! sends the next, for `--duration` seconds after a warm-up. Every event has a
-//! unique id. Prints one JSON object with the figures.
+//! `orch-loadgen`: a closed-loop HTTP load generator for `POST /events`
+//! (each event with a unique id) or for look-ups, `GET <url>/<id>` of ids read
+//! from a file. Each of `--connections` workers sends one request, waits for
+//! the answer, and sends the next (at most `--rate` per second in all, if
+//! set), for `--duration` seconds after a warm-up. Prints one JSON object with
+//! the figures.
 
 mod rss;
 
@@ -18,13 +20,31 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 
-/// Drive POST /events and report sustained throughput and latency.
+/// What the workers send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    /// `POST <url>` with a new event each time; success is 202.
+    Post,
+    /// `GET <url>/<id>` with ids from `--ids-file`; success is 200.
+    Lookup,
+}
+
+/// Drive POST /events or look-ups and report sustained throughput and latency.
 #[derive(Debug, Parser)]
 struct Args {
-    /// The events endpoint.
+    /// What to send.
+    #[arg(long, value_enum, default_value = "post")]
+    mode: Mode,
+    /// Ids to look up, one per line (for `--mode lookup`), taken in turn.
+    #[arg(long, required_if_eq("mode", "lookup"))]
+    ids_file: Option<std::path::PathBuf>,
+    /// Most requests per second, over all connections; 0 for as many as answered.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// The events endpoint (for look-ups, the prefix the id is appended to).
     #[arg(long, default_value = "http://127.0.0.1:8080/events")]
     url: String,
-    /// Source key sent as a bearer token.
+    /// Key sent as a bearer token (the source key, or the reader key for look-ups).
     #[arg(long, env = "LOADGEN_KEY", default_value = "dev-source-key")]
     key: String,
     /// Concurrent connections (one request in flight each).
@@ -63,16 +83,40 @@ async fn main() -> anyhow::Result<()> {
     let uri: hyper::Uri = args.url.parse().context("--url is not a URI")?;
     let auth = format!("Bearer {}", args.key);
     let body_text = "x".repeat(args.body_bytes);
+    let ids: Arc<Vec<String>> = Arc::new(match &args.ids_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?
+            .lines()
+            .map(str::to_owned)
+            .filter(|id| !id.is_empty())
+            .collect(),
+        None => Vec::new(),
+    });
+    anyhow::ensure!(
+        args.mode == Mode::Post || !ids.is_empty(),
+        "--ids-file holds no ids to look up"
+    );
+    // Each worker's share of the rate, as the gap between its sends.
+    let gap = (args.rate > 0)
+        .then(|| Duration::from_secs_f64(args.connections as f64 / args.rate as f64));
+    let mode = args.mode;
     let measuring = Arc::new(AtomicBool::new(false));
     let stopping = Arc::new(AtomicBool::new(false));
 
     let mut workers = Vec::new();
+    let connections = args.connections;
     for worker in 0..args.connections {
         let (client, uri, auth, body_text) =
             (client.clone(), uri.clone(), auth.clone(), body_text.clone());
         let (measuring, stopping) = (measuring.clone(), stopping.clone());
         let prefix = args.id_prefix.clone();
+        let ids = ids.clone();
         workers.push(tokio::spawn(async move {
+            let mut pace = gap.map(|gap| {
+                let mut pace = tokio::time::interval(gap);
+                pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                pace
+            });
             let mut tally = Tally {
                 latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
                 ok: 0,
@@ -80,26 +124,43 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut i = 0u64;
             while !stopping.load(Ordering::Relaxed) {
+                if let Some(pace) = pace.as_mut() {
+                    pace.tick().await;
+                }
                 i += 1;
-                let body = json!({
-                    "id": format!("{prefix}-{worker}-{i}"),
-                    "name": "bench event",
-                    "body": body_text,
-                    "timestamp": 1_795_255_200,
-                })
-                .to_string();
-                let request = hyper::Request::post(uri.clone())
-                    .header("authorization", auth.as_str())
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .expect("valid request");
+                let (request, success) = match mode {
+                    Mode::Post => {
+                        let body = json!({
+                            "id": format!("{prefix}-{worker}-{i}"),
+                            "name": "bench event",
+                            "body": body_text,
+                            "timestamp": 1_795_255_200,
+                        })
+                        .to_string();
+                        let request = hyper::Request::post(uri.clone())
+                            .header("authorization", auth.as_str())
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(body)))
+                            .expect("valid request");
+                        (request, hyper::StatusCode::ACCEPTED)
+                    }
+                    Mode::Lookup => {
+                        // Workers start spread over the ids and walk them in turn.
+                        let at = (worker * ids.len() / connections + i as usize) % ids.len();
+                        let request = hyper::Request::get(format!("{uri}/{}", ids[at]))
+                            .header("authorization", auth.as_str())
+                            .body(Full::new(Bytes::new()))
+                            .expect("valid request");
+                        (request, hyper::StatusCode::OK)
+                    }
+                };
                 let started = Instant::now();
                 let answer = client.request(request).await;
                 let accepted = match answer {
                     Ok(response) => {
                         let status = response.status();
                         let _ = response.into_body().collect().await;
-                        status == hyper::StatusCode::ACCEPTED
+                        status == success
                     }
                     Err(_) => false,
                 };
@@ -144,6 +205,7 @@ async fn main() -> anyhow::Result<()> {
         "duration_s": elapsed,
         "accepted": ok,
         "errors": errors,
+        "mode": format!("{mode:?}").to_lowercase(),
         "events_per_s": ok as f64 / elapsed,
         "latency_ms": {
             "p50": ms(0.50),

@@ -1,10 +1,13 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::Topics;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -27,13 +30,88 @@ pub(crate) fn build(config: &QueryConfig) -> Result<StreamConsumer, rdkafka::err
     Ok(consumer)
 }
 
-/// Batches records, writes each batch durably, then stores its offsets.
+/// Routes records to `writers` writers by partition and, on shutdown, commits
+/// what they stored.
 pub(crate) async fn run(
     consumer: StreamConsumer,
     pool: PgPool,
     topics: Topics,
-    batch_max: usize,
-    batch_wait: Duration,
+    batching: Batching,
+    writers: usize,
+    shutdown: CancellationToken,
+) {
+    let consumer = Arc::new(consumer);
+    let mut senders = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..writers.max(1) {
+        let (sender, receiver) = mpsc::channel(batching.max * 2);
+        senders.push(sender);
+        tasks.push(tokio::spawn(write_batches(
+            receiver,
+            consumer.clone(),
+            pool.clone(),
+            topics.clone(),
+            batching,
+            shutdown.clone(),
+        )));
+    }
+    // A partition always goes to the same writer, so its records are written
+    // in order and its offsets stored by one hand. Both topics are keyed by
+    // event id, so writers mostly touch different rows; where they meet, the
+    // order-independent upserts make the outcome the same either way.
+    loop {
+        let received = tokio::select! {
+            () = shutdown.cancelled() => break,
+            received = consumer.recv() => received,
+        };
+        let message = match received {
+            Ok(message) => message.detach(),
+            Err(error) => {
+                tracing::warn!(%error, "Consumer error; continuing.");
+                continue;
+            }
+        };
+        let writer = usize::try_from(message.partition()).unwrap_or(0) % senders.len();
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            sent = senders[writer].send(message) => if sent.is_err() { break },
+        }
+    }
+    drop(senders);
+    for task in tasks {
+        if task.await.is_err() {
+            tracing::error!("A projection writer panicked.");
+        }
+    }
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(())
+        | Err(rdkafka::error::KafkaError::ConsumerCommit(
+            rdkafka::types::RDKafkaErrorCode::NoOffset,
+        )) => {}
+        Err(error) => {
+            tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
+        }
+    }
+    consumer.unsubscribe();
+}
+
+/// How records are grouped into transactions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Batching {
+    /// Most records in one transaction.
+    pub(crate) max: usize,
+    /// Longest wait to fill a batch once its first record arrived.
+    pub(crate) wait: Duration,
+}
+
+/// One writer: batches its records, writes each batch durably, then stores
+/// its offsets.
+async fn write_batches(
+    mut records: mpsc::Receiver<OwnedMessage>,
+    consumer: Arc<StreamConsumer>,
+    pool: PgPool,
+    topics: Topics,
+    batching: Batching,
     shutdown: CancellationToken,
 ) {
     'batches: loop {
@@ -44,26 +122,22 @@ pub(crate) async fn run(
         let mut deadline = None;
         // Kafka's timestamp of the batch's newest record, for the lag gauge.
         let mut newest_ms = None;
-        while count < batch_max {
+        while count < batching.max {
             let wait = async {
                 match deadline {
                     Some(deadline) => tokio::time::sleep_until(deadline).await,
                     None => std::future::pending().await,
                 }
             };
-            let received = tokio::select! {
+            let message = tokio::select! {
                 () = shutdown.cancelled() => break 'batches,
                 () = wait => break,
-                received = consumer.recv() => received,
+                message = records.recv() => match message {
+                    Some(message) => message,
+                    None => break 'batches,
+                },
             };
-            let message = match received {
-                Ok(message) => message,
-                Err(error) => {
-                    tracing::warn!(%error, "Consumer error; continuing.");
-                    continue;
-                }
-            };
-            deadline.get_or_insert_with(|| Instant::now() + batch_wait);
+            deadline.get_or_insert_with(|| Instant::now() + batching.wait);
             count += 1;
             if let Some(ms) = message.timestamp().to_millis() {
                 newest_ms = newest_ms.max(Some(ms));
@@ -89,21 +163,13 @@ pub(crate) async fn run(
             metrics::gauge!("projection_lag_seconds").set(lag_seconds(newest_ms));
         }
         for ((topic, partition), offset) in offsets {
+            // Fails only if the partition was revoked meanwhile; its new owner
+            // projects the batch again, which the upserts absorb.
             if let Err(error) = consumer.store_offset(&topic, partition, offset) {
                 tracing::warn!(%error, %topic, partition, "Could not store offset.");
             }
         }
     }
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(())
-        | Err(rdkafka::error::KafkaError::ConsumerCommit(
-            rdkafka::types::RDKafkaErrorCode::NoOffset,
-        )) => {}
-        Err(error) => {
-            tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
-        }
-    }
-    consumer.unsubscribe();
 }
 
 /// How far behind the log the read model is: from the newest projected

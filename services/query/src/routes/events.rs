@@ -73,13 +73,9 @@ pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<Stri
         Ok(found) => found,
         Err(error) => return database_unavailable(&error),
     };
-    let Some(event) = found else {
+    let Some((event, history)) = found else {
         return Problem::not_found(format!("No event with id {id:?} has been projected."))
             .into_response();
-    };
-    let history = match db::history(&state.pool, &id).await {
-        Ok(history) => history,
-        Err(error) => return database_unavailable(&error),
     };
     Json(EventDetail { event, history }).into_response()
 }
