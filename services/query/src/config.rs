@@ -42,8 +42,10 @@ pub struct QueryConfig {
     #[arg(long, env = "QUERY_GROUP_ID", default_value = "orch-projector")]
     pub group_id: String,
 
-    /// Most records written to Postgres in one transaction.
-    #[arg(long, env = "QUERY_BATCH_MAX", default_value_t = 1_000)]
+    /// Most records written to Postgres in one transaction. Large batches
+    /// matter only when catching up (a small wait bounds them otherwise), and
+    /// there they cut the per-record cost by a third against 1,000 (dev/bench query).
+    #[arg(long, env = "QUERY_BATCH_MAX", default_value_t = 5_000)]
     pub batch_max: usize,
 
     /// Longest wait to fill a batch once its first record arrived.
