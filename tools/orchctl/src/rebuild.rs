@@ -106,12 +106,7 @@ pub fn plan(args: &RebuildArgs) -> anyhow::Result<RebuildPlan> {
     let consumer = offsets::group_handle(&args.kafka, &args.group)
         .context("Could not create a Kafka client")?;
     if args.promote {
-        offsets::refuse_if_active(
-            &consumer,
-            &args.group,
-            "The live projector would keep writing to the tables being replaced.",
-            "kubectl scale deployment/orch-query --replicas=0",
-        )?;
+        refuse_if_projector_live(args)?;
     }
     let topics = args.kafka.topics();
     let mut partitions = Vec::new();
@@ -130,6 +125,19 @@ pub fn plan(args: &RebuildArgs) -> anyhow::Result<RebuildPlan> {
         retired: format!("retired_{stamp}").parse()?,
         partitions,
     })
+}
+
+/// Fails if the projector group has members: they would keep writing to the
+/// tables being replaced.
+fn refuse_if_projector_live(args: &RebuildArgs) -> anyhow::Result<()> {
+    let consumer = offsets::group_handle(&args.kafka, &args.group)
+        .context("Could not create a Kafka client")?;
+    offsets::refuse_if_active(
+        &consumer,
+        &args.group,
+        "The live projector would keep writing to the tables being replaced.",
+        "kubectl scale deployment/orch-query --replicas=0",
+    )
 }
 
 /// Rebuilds, compares and (with `--promote`) swaps, printing progress to stderr.
@@ -172,6 +180,8 @@ pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<R
         (None, None)
     };
     let retired = if args.promote {
+        // Asked again: a query service may have started while the log was read.
+        refuse_if_projector_live(args)?;
         rebuild::promote(&pool, &plan.schema, &args.live_schema, &plan.retired)
             .await
             .context("Promoting the rebuilt model failed; nothing was changed")?;

@@ -13,8 +13,8 @@ use sqlx::PgPool;
 use super::RebuildError;
 use crate::projector::{Batch, write};
 
-/// Records per transaction: larger than the live projector's, since a rebuild
-/// wants throughput, not freshness.
+/// Records per transaction, as the live projector's default: a rebuild is all
+/// catch-up, where large batches cost least per record.
 const BATCH_MAX: usize = 5_000;
 
 /// One partition to read: from `low` (the oldest record the log holds) up to,

@@ -81,8 +81,9 @@ pub async fn has_model(pool: &PgPool, schema: &SchemaName) -> Result<bool, sqlx:
 }
 
 /// In one transaction: moves the live tables (if any) into `retired` (a new
-/// schema), and the rebuilt ones into `live`. Readers see the old model or the new one, never
-/// a mix; the retired tables stay until an operator drops them.
+/// schema), and the rebuilt ones into `live`. Readers see the old model or
+/// the new one, never a mix; the retired tables stay until an operator drops
+/// them.
 pub async fn promote(
     pool: &PgPool,
     rebuilt: &SchemaName,
