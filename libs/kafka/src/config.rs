@@ -72,7 +72,12 @@ impl KafkaConfig {
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
-            .set("session.timeout.ms", "10000");
+            .set("session.timeout.ms", "10000")
+            // Statistics feed the consumer-lag metric (see `LagContext`).
+            .set(
+                "statistics.interval.ms",
+                crate::STATISTICS_INTERVAL_MS.to_string(),
+            );
         config
     }
 }

@@ -1,10 +1,13 @@
 //! What every service needs to talk to Kafka: one typed configuration, topic
-//! creation at start-up, and the record headers that carry trace context.
+//! creation at start-up, the record headers that carry trace context, and
+//! consumer lag as a metric.
 
 mod config;
 mod headers;
+mod lag;
 mod topics;
 
 pub use config::KafkaConfig;
 pub use headers::{header_str, record_headers};
+pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use topics::{TopicSetupError, ensure_topics};

@@ -29,7 +29,11 @@ pub(crate) struct DispatchContext {
     pub(crate) topic: String,
 }
 
-impl ClientContext for DispatchContext {}
+impl ClientContext for DispatchContext {
+    fn stats(&self, statistics: rdkafka::statistics::Statistics) {
+        orch_kafka::record_consumer_lag("dispatcher", &statistics);
+    }
+}
 
 impl ConsumerContext for DispatchContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

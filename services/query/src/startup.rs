@@ -2,7 +2,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use orch_http::ApiKeys;
-use rdkafka::consumer::StreamConsumer;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -19,7 +18,7 @@ pub(crate) struct AppState {
 /// A query service with its schema migrated, consumer subscribed and port bound.
 pub struct Application {
     listener: TcpListener,
-    consumer: StreamConsumer,
+    consumer: projector::ProjectorConsumer,
     pool: PgPool,
     config: QueryConfig,
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod dead_letters;
 mod listing;
+mod metrics;
 mod postgres_outage;
 mod projection;
 mod rebuild;

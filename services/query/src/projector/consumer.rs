@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::Topics;
+use orch_kafka::LagContext;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
@@ -18,13 +19,18 @@ use crate::QueryConfig;
 /// Largest wait between attempts to write a batch while Postgres is down.
 const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
 
+/// The projector's consumer: it exports its lag per partition.
+pub(crate) type ProjectorConsumer = StreamConsumer<LagContext>;
+
 /// A consumer in the projector group, subscribed to raw and status records.
-pub(crate) fn build(config: &QueryConfig) -> Result<StreamConsumer, rdkafka::error::KafkaError> {
+pub(crate) fn build(config: &QueryConfig) -> Result<ProjectorConsumer, rdkafka::error::KafkaError> {
     // Only offsets stored after the batch's transaction committed are committed.
-    let consumer: StreamConsumer = config
+    let consumer: ProjectorConsumer = config
         .kafka
         .consumer_config("orch-projector", &config.group_id)
-        .create()?;
+        .create_with_context(LagContext {
+            consumer: "projector",
+        })?;
     let topics = config.kafka.topics();
     consumer.subscribe(&[&topics.raw, &topics.status])?;
     Ok(consumer)
@@ -33,7 +39,7 @@ pub(crate) fn build(config: &QueryConfig) -> Result<StreamConsumer, rdkafka::err
 /// Routes records to `writers` writers by partition and, on shutdown, commits
 /// what they stored.
 pub(crate) async fn run(
-    consumer: StreamConsumer,
+    consumer: ProjectorConsumer,
     pool: PgPool,
     topics: Topics,
     batching: Batching,
@@ -108,7 +114,7 @@ pub(crate) struct Batching {
 /// its offsets.
 async fn write_batches(
     mut records: mpsc::Receiver<OwnedMessage>,
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<ProjectorConsumer>,
     pool: PgPool,
     topics: Topics,
     batching: Batching,

@@ -8,5 +8,5 @@ mod consumer;
 mod store;
 
 pub(crate) use batch::Batch;
-pub(crate) use consumer::{Batching, build, run};
+pub(crate) use consumer::{Batching, ProjectorConsumer, build, run};
 pub(crate) use store::write;
