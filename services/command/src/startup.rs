@@ -39,6 +39,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Creates missing topics, builds the producer and binds the listen address.
     pub async fn build(config: CommandConfig) -> Result<Self, StartupError> {
+        crate::metrics_catalogue::register();
         // The command service must start while Kafka is down (the spool takes
         // events meanwhile), so missing topics are created in the background.
         match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&config.kafka)).await

@@ -12,6 +12,7 @@ mod delivery;
 mod enrich;
 mod error;
 mod graphql;
+mod metrics_catalogue;
 mod ops;
 mod outcomes;
 mod pacer;

@@ -37,6 +37,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Creates missing topics, joins the consumer group and binds the ops port.
     pub async fn build(config: DispatcherConfig) -> Result<Self, StartupError> {
+        crate::metrics_catalogue::register();
         if config.max_attempts == 0 {
             return Err(StartupError::Config(
                 "DISPATCHER_MAX_ATTEMPTS must be at least 1".into(),

@@ -5,6 +5,7 @@ pub mod config;
 mod db;
 mod error;
 mod listing;
+mod metrics_catalogue;
 mod projector;
 pub mod rebuild;
 mod routes;

@@ -35,6 +35,7 @@ impl Application {
     /// Connects and migrates the database, creates missing topics, subscribes
     /// the projector and binds the listen address.
     pub async fn build(config: QueryConfig) -> Result<Self, StartupError> {
+        crate::metrics_catalogue::register();
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         orch_kafka::ensure_topics(&config.kafka).await?;

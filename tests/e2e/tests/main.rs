@@ -7,6 +7,7 @@ mod support;
 mod dead_letters;
 mod listing;
 mod metrics;
+mod ops_files;
 mod postgres_outage;
 mod projection;
 mod rebuild;

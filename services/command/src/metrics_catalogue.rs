@@ -1,0 +1,20 @@
+//! Every counter this service can raise, registered at zero at start-up:
+//! an alert on `rate(x[5m])` needs the series to exist before the first
+//! failure, not from it.
+
+/// Registers the counters with each label value they take.
+pub(crate) fn register() {
+    // Installs the registry first, or these would go to no recorder.
+    orch_http::metrics_handle();
+    for durable_in in ["kafka", "spool"] {
+        metrics::counter!("events_accepted_total", "durable_in" => durable_in).absolute(0);
+    }
+    for reason in ["deadline", "not_durable"] {
+        metrics::counter!("events_rejected_total", "reason" => reason).absolute(0);
+    }
+    for reason in ["corrupt", "io"] {
+        metrics::counter!("spool_read_failures_total", "reason" => reason).absolute(0);
+    }
+    metrics::counter!("produce_errors_total").absolute(0);
+    metrics::counter!("spool_forwarded_total").absolute(0);
+}

@@ -1,0 +1,23 @@
+//! Every counter this service can raise, registered at zero at start-up:
+//! an alert on `rate(x[5m])` needs the series to exist before the first
+//! failure, not from it.
+
+use orch_contracts::ErrorKind;
+
+/// Registers the counters with each label value they take.
+pub(crate) fn register() {
+    // Installs the registry first, or these would go to no recorder.
+    orch_http::metrics_handle();
+    for outcome in ["delivered", "dead_lettered", "unreadable"] {
+        metrics::counter!("deliveries_total", "outcome" => outcome).absolute(0);
+    }
+    for kind in [
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::RateLimited,
+        ErrorKind::ServerError,
+    ] {
+        metrics::counter!("delivery_retries_total", "kind" => kind.as_str()).absolute(0);
+    }
+    metrics::counter!("delivery_rate_limited_total").absolute(0);
+}

@@ -1,0 +1,11 @@
+//! Every counter this service can raise, registered at zero at start-up:
+//! an alert on `rate(x[5m])` needs the series to exist before the first
+//! failure, not from it.
+
+/// Registers the counters.
+pub(crate) fn register() {
+    // Installs the registry first, or these would go to no recorder.
+    orch_http::metrics_handle();
+    metrics::counter!("projection_write_failures_total").absolute(0);
+    metrics::counter!("projection_records_skipped_total").absolute(0);
+}

@@ -1,0 +1,120 @@
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use regex::Regex;
+use tokio::time::Instant;
+
+use crate::support::{Options, PATIENCE, event, spawn_pipeline};
+
+/// The PromQL words that are not metric names.
+const PROMQL_WORDS: &[&str] = &["and", "or", "unless", "bool", "offset"];
+
+/// The metric names a PromQL expression reads.
+fn metric_names(expr: &str) -> BTreeSet<String> {
+    let strings = Regex::new(r#""[^"]*""#).unwrap();
+    let matchers = Regex::new(r"\{[^}]*\}").unwrap();
+    let ranges = Regex::new(r"\[[^\]]*\]").unwrap();
+    let groupings =
+        Regex::new(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)").unwrap();
+    let identifier = Regex::new(r"[A-Za-z_:][A-Za-z0-9_:]*(\s*\()?").unwrap();
+    let mut expr = strings.replace_all(expr, "").into_owned();
+    for pattern in [&matchers, &ranges, &groupings] {
+        expr = pattern.replace_all(&expr, " ").into_owned();
+    }
+    identifier
+        .captures_iter(&expr)
+        // A name followed by `(` is a function or an aggregation.
+        .filter(|found| found.get(1).is_none())
+        .map(|found| found[0].to_owned())
+        .filter(|name| !PROMQL_WORDS.contains(&name.as_str()))
+        .collect()
+}
+
+/// Every `expr` of the alert rules, and every query of the dashboard.
+fn expressions() -> Vec<(String, String)> {
+    let root = orch_testkit::repo_root();
+    let rules = std::fs::read_to_string(root.join("ops/prometheus/alerts.yml")).unwrap();
+    let alerts = rules
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- alert:"))
+        .count();
+    let mut found: Vec<(String, String)> = rules
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("expr:"))
+        .map(|expr| ("alerts.yml".to_owned(), expr.trim().to_owned()))
+        .collect();
+    assert_eq!(found.len(), alerts, "every alert has a one-line expr");
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("ops/grafana/pipeline.json")).unwrap(),
+    )
+    .expect("the dashboard is JSON");
+    for panel in dashboard["panels"]
+        .as_array()
+        .expect("the dashboard has panels")
+    {
+        for target in panel["targets"].as_array().expect("each panel has queries") {
+            let title = panel["title"].as_str().unwrap_or("?").to_owned();
+            found.push((title, target["expr"].as_str().unwrap().to_owned()));
+        }
+    }
+    found
+}
+
+#[test]
+fn metric_names_are_read_out_of_promql() {
+    let names = metric_names(
+        r#"sum by (route) (rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(x_total[5m])) > 0.01 and deriv(spool_depth_records[10m]) >= 0"#,
+    );
+    let expected: BTreeSet<String> = ["http_requests_total", "x_total", "spool_depth_records"]
+        .map(str::to_owned)
+        .into();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_alert_and_dashboard_query_names_metrics_the_services_export() {
+    let pipeline = spawn_pipeline(Options::default()).await;
+    assert_eq!(pipeline.post_event(&event("watched")).await.status(), 202);
+    pipeline.await_status("watched", "delivered").await;
+
+    let wanted: BTreeSet<(String, String)> = expressions()
+        .into_iter()
+        .flat_map(|(place, expr)| {
+            metric_names(&expr)
+                .into_iter()
+                .map(move |name| (place.clone(), name))
+        })
+        .collect();
+    assert!(wanted.len() > 20, "the files name metrics: {wanted:?}");
+
+    // Consumer lag arrives with librdkafka's statistics, every few seconds.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let scrape = pipeline
+            .http
+            .get(format!("{}/metrics", pipeline.query_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let exported: BTreeSet<&str> = scrape
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split(['{', ' ']).next())
+            .collect();
+        let unknown: Vec<&(String, String)> = wanted
+            .iter()
+            .filter(|(_, name)| !exported.contains(name.as_str()))
+            .collect();
+        if unknown.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "queries name metrics no service exports: {unknown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
