@@ -1,8 +1,10 @@
 //! What every service's OpenAPI document shares: the bearer-key scheme, and
 //! the route that serves the document.
 
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
 use axum::routing::get;
-use axum::{Json, Router};
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -38,14 +40,14 @@ pub fn openapi_json(openapi: &OpenApi) -> String {
 }
 
 /// `GET /openapi.json`, open to all: the API's description is not a secret.
+/// Rendered once; each request shares the same bytes.
 pub fn openapi_route(openapi: OpenApi) -> Router {
-    let document: serde_json::Value =
-        serde_json::from_str(&openapi_json(&openapi)).expect("the document is JSON");
+    let document = Bytes::from(openapi_json(&openapi));
     Router::new().route(
         "/openapi.json",
         get(move || {
             let document = document.clone();
-            async move { Json(document) }
+            async move { ([(header::CONTENT_TYPE, "application/json")], document) }
         }),
     )
 }

@@ -1,8 +1,4 @@
-use std::time::Duration;
-
-use tokio::time::Instant;
-
-use crate::support::{Options, PATIENCE, event, spawn_pipeline};
+use crate::support::{Options, event, spawn_pipeline};
 
 /// Series a short run must leave on `/metrics` (all services in this test
 /// process share one registry, so one scrape sees them all).
@@ -28,31 +24,14 @@ async fn a_short_run_exports_every_pipeline_metric_with_bounded_labels() {
     assert_eq!(pipeline.post_event(&event("measured")).await.status(), 202);
     pipeline.await_status("measured", "delivered").await;
 
-    // Consumer lag comes with librdkafka's statistics, every few seconds.
-    let deadline = Instant::now() + PATIENCE;
-    let scrape = loop {
-        let scrape = pipeline
-            .http
-            .get(format!("{}/metrics", pipeline.query_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let missing: Vec<&&str> = EXPECTED
-            .iter()
-            .filter(|name| !scrape.contains(**name))
-            .collect();
-        if missing.is_empty() {
-            break scrape;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "missing after {PATIENCE:?}: {missing:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let scrape = pipeline
+        .await_metrics(|scrape| {
+            EXPECTED
+                .iter()
+                .filter(|name| !scrape.contains(**name))
+                .collect()
+        })
+        .await;
     // No label carries an event id: labels stay bounded whatever is sent.
     assert!(
         !scrape.contains("measured"),

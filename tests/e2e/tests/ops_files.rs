@@ -1,10 +1,7 @@
 use std::collections::BTreeSet;
-use std::time::Duration;
 
+use crate::support::{Options, event, spawn_pipeline};
 use regex::Regex;
-use tokio::time::Instant;
-
-use crate::support::{Options, PATIENCE, event, spawn_pipeline};
 
 /// The PromQL words that are not metric names.
 const PROMQL_WORDS: &[&str] = &["and", "or", "unless", "bool", "offset"];
@@ -87,34 +84,19 @@ async fn every_alert_and_dashboard_query_names_metrics_the_services_export() {
         .collect();
     assert!(wanted.len() > 20, "the files name metrics: {wanted:?}");
 
-    // Consumer lag arrives with librdkafka's statistics, every few seconds.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let scrape = pipeline
-            .http
-            .get(format!("{}/metrics", pipeline.query_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let exported: BTreeSet<&str> = scrape
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split(['{', ' ']).next())
-            .collect();
-        let unknown: Vec<&(String, String)> = wanted
-            .iter()
-            .filter(|(_, name)| !exported.contains(name.as_str()))
-            .collect();
-        if unknown.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "queries name metrics no service exports: {unknown:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    // Names a query reads that no service exports: none, once every series is up.
+    pipeline
+        .await_metrics(|scrape| {
+            let exported: BTreeSet<&str> = scrape
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .filter_map(|line| line.split(['{', ' ']).next())
+                .collect();
+            wanted
+                .iter()
+                .filter(|(_, name)| !exported.contains(name.as_str()))
+                .cloned()
+                .collect()
+        })
+        .await;
 }

@@ -281,6 +281,37 @@ impl Pipeline {
         }
     }
 
+    /// Scrapes `/metrics` (one registry serves every service in this process)
+    /// until `missing` finds nothing missing in it, or fails after PATIENCE
+    /// naming what still is; returns the last scrape. Some series, like
+    /// consumer lag, appear only with librdkafka's statistics, every few seconds.
+    pub(crate) async fn await_metrics<T: std::fmt::Debug>(
+        &self,
+        missing: impl Fn(&str) -> Vec<T>,
+    ) -> String {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let scrape = self
+                .http
+                .get(format!("{}/metrics", self.query_url))
+                .send()
+                .await
+                .expect("query service answers")
+                .text()
+                .await
+                .expect("metrics are text");
+            let absent = missing(&scrape);
+            if absent.is_empty() {
+                return scrape;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "missing from /metrics after {PATIENCE:?}: {absent:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Runs a GraphQL query against the sandbox target.
     pub(crate) async fn target_graphql(&self, query: &str, variables: Value) -> Value {
         self.http

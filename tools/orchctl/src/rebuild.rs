@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use orch_query::rebuild::{self, Checksum, Difference, LogEnd, SchemaName};
-use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
 
@@ -106,7 +106,7 @@ pub fn plan(args: &RebuildArgs) -> anyhow::Result<RebuildPlan> {
     let consumer = offsets::group_handle(&args.kafka, &args.group)
         .context("Could not create a Kafka client")?;
     if args.promote {
-        refuse_if_projector_live(args)?;
+        refuse_if_projector_live(&consumer, &args.group)?;
     }
     let topics = args.kafka.topics();
     let mut partitions = Vec::new();
@@ -129,12 +129,10 @@ pub fn plan(args: &RebuildArgs) -> anyhow::Result<RebuildPlan> {
 
 /// Fails if the projector group has members: they would keep writing to the
 /// tables being replaced.
-fn refuse_if_projector_live(args: &RebuildArgs) -> anyhow::Result<()> {
-    let consumer = offsets::group_handle(&args.kafka, &args.group)
-        .context("Could not create a Kafka client")?;
+fn refuse_if_projector_live(consumer: &BaseConsumer, group: &str) -> anyhow::Result<()> {
     offsets::refuse_if_active(
-        &consumer,
-        &args.group,
+        consumer,
+        group,
         "The live projector would keep writing to the tables being replaced.",
         "kubectl scale deployment/orch-query --replicas=0",
     )
@@ -142,6 +140,9 @@ fn refuse_if_projector_live(args: &RebuildArgs) -> anyhow::Result<()> {
 
 /// Rebuilds, compares and (with `--promote`) swaps, printing progress to stderr.
 pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<RebuildReport> {
+    // Reads and (with --promote) sets the projector group's offsets, never joining it.
+    let group = offsets::group_handle(&args.kafka, &args.group)
+        .context("Could not create a Kafka client")?;
     let pool = rebuild::create(&args.database_url, &plan.schema)
         .await
         .with_context(|| format!("Could not create schema {}", plan.schema))?;
@@ -163,7 +164,7 @@ pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<R
 
     let live_exists = rebuild::has_model(&pool, &args.live_schema).await?;
     let live_ahead = if live_exists && !args.promote {
-        await_live_projector(args, plan).await?
+        await_live_projector(&group, args, plan).await?
     } else {
         0
     };
@@ -181,11 +182,11 @@ pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<R
     };
     let retired = if args.promote {
         // Asked again: a query service may have started while the log was read.
-        refuse_if_projector_live(args)?;
+        refuse_if_projector_live(&group, &args.group)?;
         rebuild::promote(&pool, &plan.schema, &args.live_schema, &plan.retired)
             .await
             .context("Promoting the rebuilt model failed; nothing was changed")?;
-        resume_projector_after(args, plan)?;
+        resume_projector_after(&group, args, plan)?;
         Some(plan.retired.clone())
     } else {
         None
@@ -203,21 +204,27 @@ pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<R
 
 /// Waits until the live projector's commits reach the rebuild's end, so both
 /// models saw the same records; returns how many it had processed beyond.
-async fn await_live_projector(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<i64> {
-    let consumer = offsets::group_handle(&args.kafka, &args.group)?;
+async fn await_live_projector(
+    group: &BaseConsumer,
+    args: &RebuildArgs,
+    plan: &RebuildPlan,
+) -> anyhow::Result<i64> {
+    let topics = args.kafka.topics();
     let deadline = Instant::now() + Duration::from_secs(args.wait_secs);
     loop {
         let mut behind = 0;
         let mut ahead = 0;
-        for (topic, end) in &plan.partitions {
-            let now = offsets::partition_offsets(&consumer, topic)?;
-            let committed = now
-                .iter()
-                .find(|p| p.partition == end.partition)
-                .and_then(|p| p.committed)
-                .unwrap_or(0);
-            behind += (end.high - committed).max(0);
-            ahead += (committed - end.high).max(0);
+        for topic in [&topics.raw, &topics.status] {
+            let now = offsets::partition_offsets(group, topic)?;
+            for (_, end) in plan.partitions.iter().filter(|(t, _)| t == topic) {
+                let committed = now
+                    .iter()
+                    .find(|p| p.partition == end.partition)
+                    .and_then(|p| p.committed)
+                    .unwrap_or(0);
+                behind += (end.high - committed).max(0);
+                ahead += (committed - end.high).max(0);
+            }
         }
         if behind == 0 {
             return Ok(ahead);
@@ -239,13 +246,16 @@ async fn await_live_projector(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow:
 
 /// Commits the rebuild's end as the projector group's offsets, so the query
 /// service resumes right after what the promoted model holds.
-fn resume_projector_after(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<()> {
-    let consumer = offsets::group_handle(&args.kafka, &args.group)?;
+fn resume_projector_after(
+    group: &BaseConsumer,
+    args: &RebuildArgs,
+    plan: &RebuildPlan,
+) -> anyhow::Result<()> {
     let mut list = TopicPartitionList::new();
     for (topic, end) in &plan.partitions {
         list.add_partition_offset(topic, end.partition, Offset::Offset(end.high))?;
     }
-    consumer.commit(&list, CommitMode::Sync).with_context(|| {
+    group.commit(&list, CommitMode::Sync).with_context(|| {
         format!(
             "The model was promoted, but group {:?} kept its offsets: the query service will \
              re-project from them, which is safe but slower",

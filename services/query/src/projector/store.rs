@@ -3,6 +3,7 @@
 //! any number of times leaves the same rows.
 
 use orch_contracts::{Status, StatusRecord};
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::batch::{Batch, order};
@@ -25,6 +26,7 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     if raw.is_empty() {
         return Ok(());
     }
+    // Bound by reference: bodies run to 64 KiB, and a batch holds thousands.
     sqlx::query(
         r#"
         INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, last_accepted_at,
@@ -66,14 +68,14 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
             updated_at = GREATEST(e.updated_at, EXCLUDED.updated_at)
         "#,
     )
-    .bind(raw.iter().map(|r| r.newest.id.clone()).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.newest.name.clone()).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.newest.body.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.id.as_str()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.name.as_str()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.body.as_str()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.timestamp).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| serde_json::Value::Object(r.newest.extra.clone())).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| Json(&r.newest.extra)).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.first_accepted_at).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.received_at).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| r.newest.trace_id.clone()).collect::<Vec<_>>())
+    .bind(raw.iter().map(|r| r.newest.trace_id.as_str()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| to_i32(r.generation)).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.generation_accepted_at).collect::<Vec<_>>())
     .execute(&mut **tx)
@@ -164,9 +166,9 @@ async fn upsert_statuses(
            OR (e.trace_id IS NULL AND EXCLUDED.trace_id IS NOT NULL)
         "#,
     )
-    .bind(statuses.iter().map(|s| s.furthest.id.clone()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.furthest.brand.clone()).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.furthest.trace_id.clone()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.id.as_str()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.brand.as_deref()).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.furthest.trace_id.as_str()).collect::<Vec<_>>())
     .bind(statuses.iter().map(|s| s.furthest.status.as_str()).collect::<Vec<_>>())
     .bind(statuses.iter().map(|s| to_i32(s.furthest.generation)).collect::<Vec<_>>())
     .bind(statuses.iter().map(|s| s.furthest.status.rank()).collect::<Vec<_>>())
@@ -177,7 +179,7 @@ async fn upsert_statuses(
     .bind(http_ranks)
     .bind(http_attempts)
     .bind(statuses.iter().map(|s| s.last_error.and_then(|e| e.error_kind).map(|k| k.as_str())).collect::<Vec<_>>())
-    .bind(statuses.iter().map(|s| s.last_error.and_then(|e| e.error_message.clone())).collect::<Vec<_>>())
+    .bind(statuses.iter().map(|s| s.last_error.and_then(|e| e.error_message.as_deref())).collect::<Vec<_>>())
     .bind(error_generations)
     .bind(error_ranks)
     .bind(error_attempts)
@@ -202,7 +204,7 @@ async fn insert_history(
     let mut messages = Vec::new();
     let mut latencies = Vec::new();
     for raw in &batch.raw {
-        ids.push(raw.id.clone());
+        ids.push(raw.id.as_str());
         generations.push(to_i32(raw.generation));
         statuses.push(Status::Accepted.as_str());
         attempts.push(0);
@@ -213,14 +215,14 @@ async fn insert_history(
         latencies.push(None);
     }
     for status in &batch.statuses {
-        ids.push(status.id.clone());
+        ids.push(status.id.as_str());
         generations.push(to_i32(status.generation));
         statuses.push(status.status.as_str());
         attempts.push(to_i32(status.attempt));
         ats.push(status.at);
         http_statuses.push(status.http_status.map(i32::from));
         kinds.push(status.error_kind.map(|k| k.as_str()));
-        messages.push(status.error_message.clone());
+        messages.push(status.error_message.as_deref());
         latencies.push(
             status
                 .latency_ms
