@@ -9,14 +9,12 @@ mod headers;
 mod raw_event;
 mod status;
 mod topics;
-mod trace;
 
 pub use dead_letter::{AttemptRecord, DeadLetterRecord};
-pub use headers::{HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE};
+pub use headers::{HEADER_CORRELATION_ID, HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE};
 pub use raw_event::RawEventRecord;
 pub use status::{ErrorKind, Status, StatusRecord};
 pub use topics::Topics;
-pub use trace::{TraceContext, TraceParentError};
 
 /// Version of every record written by this build.
 pub const SCHEMA_VERSION: u32 = 1;

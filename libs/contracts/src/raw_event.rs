@@ -23,6 +23,9 @@ pub struct RawEventRecord {
     pub received_at: OffsetDateTime,
     /// W3C trace id of the request that brought it in.
     pub trace_id: String,
+    /// The source's `X-Correlation-Id`, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
     /// Replay generation: 0 when first accepted, raised by each DLQ redrive.
     #[serde(default)]
     pub generation: u32,
@@ -49,6 +52,7 @@ impl RawEventRecord {
             timestamp,
             received_at: OffsetDateTime::now_utc(),
             trace_id,
+            correlation_id: None,
             generation: 0,
             extra,
         }

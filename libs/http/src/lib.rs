@@ -6,6 +6,7 @@ mod auth;
 mod metrics;
 mod openapi;
 mod problem;
+mod request_span;
 mod serve;
 
 use axum::Router;
@@ -16,6 +17,7 @@ pub use auth::{presented_key, require_key};
 pub use metrics::{metrics_handle, metrics_route, track_requests};
 pub use openapi::{BEARER_KEY, BearerKey, openapi_json, openapi_route};
 pub use problem::{FieldError, Problem};
+pub use request_span::{CORRELATION_ID_MAX_BYTES, correlation_id, trace_requests};
 pub use serve::{serve, shutdown_on_signal};
 
 /// What every service's router ends with: `/metrics`, request metrics, and

@@ -1,24 +1,46 @@
-use orch_contracts::{HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE, SCHEMA_VERSION};
+use orch_contracts::{
+    HEADER_CORRELATION_ID, HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE, SCHEMA_VERSION,
+};
+use orch_telemetry::{Extractor, TraceHeaders};
 use rdkafka::message::{Header, Headers, OwnedHeaders};
 
-/// The headers every record carries: trace context and the schema version.
-pub fn record_headers(traceparent: &str, tracestate: Option<&str>) -> OwnedHeaders {
-    let schema = SCHEMA_VERSION.to_string();
-    let headers = OwnedHeaders::new_with_capacity(3)
-        .insert(Header {
-            key: HEADER_TRACEPARENT,
-            value: Some(traceparent),
-        })
-        .insert(Header {
-            key: HEADER_SCHEMA,
-            value: Some(schema.as_str()),
-        });
-    match tracestate {
-        Some(state) => headers.insert(Header {
-            key: HEADER_TRACESTATE,
-            value: Some(state),
-        }),
-        None => headers,
+/// What travels beside a record's value in its headers: the trace it belongs
+/// to and, when the source sent one, its correlation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordContext {
+    /// The W3C trace context of the span that wrote the record.
+    pub trace: TraceHeaders,
+    /// The source's `X-Correlation-Id`.
+    pub correlation_id: Option<String>,
+}
+
+impl RecordContext {
+    /// The headers every record carries: trace context, schema version and
+    /// the correlation id when there is one.
+    pub fn headers(&self) -> OwnedHeaders {
+        let schema = SCHEMA_VERSION.to_string();
+        let mut headers = OwnedHeaders::new_with_capacity(4)
+            .insert(Header {
+                key: HEADER_TRACEPARENT,
+                value: Some(self.trace.traceparent.as_str()),
+            })
+            .insert(Header {
+                key: HEADER_SCHEMA,
+                value: Some(schema.as_str()),
+            });
+        if let Some(state) = &self.trace.tracestate {
+            headers = headers.insert(Header {
+                key: HEADER_TRACESTATE,
+                value: Some(state.as_str()),
+            });
+        }
+        if let Some(id) = &self.correlation_id {
+            headers = headers.insert(Header {
+                key: HEADER_CORRELATION_ID,
+                value: Some(id.as_str()),
+            });
+        }
+        headers
     }
 }
 
@@ -31,20 +53,49 @@ pub fn header_str<'a, H: Headers>(headers: &'a H, name: &str) -> Option<&'a str>
         .and_then(|value| std::str::from_utf8(value).ok())
 }
 
+/// A record's headers as a source of trace context for `continue_trace`.
+#[derive(Debug)]
+pub struct KafkaHeaders<'a, H>(pub &'a H);
+
+impl<H: Headers> Extractor for KafkaHeaders<'_, H> {
+    fn get(&self, key: &str) -> Option<&str> {
+        header_str(self.0, key)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|header| header.key).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
     #[test]
-    fn headers_carry_trace_and_schema() {
-        let headers = record_headers("00-ab-cd-01", Some("k=v"));
-        assert_eq!(
-            header_str(&headers, HEADER_TRACEPARENT),
-            Some("00-ab-cd-01")
-        );
+    fn headers_carry_trace_schema_and_correlation() {
+        let context = RecordContext {
+            trace: TraceHeaders::from_values(PARENT, Some("k=v")).unwrap(),
+            correlation_id: Some("order-7".into()),
+        };
+        let headers = context.headers();
+        assert_eq!(header_str(&headers, HEADER_TRACEPARENT), Some(PARENT));
         assert_eq!(header_str(&headers, HEADER_SCHEMA), Some("1"));
         assert_eq!(header_str(&headers, HEADER_TRACESTATE), Some("k=v"));
-        let bare = record_headers("00-ab-cd-01", None);
+        assert_eq!(header_str(&headers, HEADER_CORRELATION_ID), Some("order-7"));
+        assert_eq!(KafkaHeaders(&headers).get(HEADER_TRACEPARENT), Some(PARENT));
+
+        let bare = RecordContext {
+            trace: TraceHeaders::from_values(PARENT, None).unwrap(),
+            correlation_id: None,
+        }
+        .headers();
         assert_eq!(header_str(&bare, HEADER_TRACESTATE), None);
+        assert_eq!(header_str(&bare, HEADER_CORRELATION_ID), None);
+        assert_eq!(
+            KafkaHeaders(&bare).keys(),
+            [HEADER_TRACEPARENT, HEADER_SCHEMA]
+        );
     }
 }

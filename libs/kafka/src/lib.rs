@@ -8,6 +8,6 @@ mod lag;
 mod topics;
 
 pub use config::KafkaConfig;
-pub use headers::{header_str, record_headers};
+pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use topics::{TopicSetupError, ensure_topics};

@@ -1,45 +1,90 @@
-//! Logging set-up shared by every binary: JSON lines in deployments, readable
-//! text locally, filtered by `RUST_LOG`.
+//! Logs, traces and trace propagation shared by every binary: JSON or text log
+//! lines filtered by `RUST_LOG`, OpenTelemetry spans exported over OTLP/HTTP
+//! when the standard `OTEL_*` variables ask for it, and W3C trace context in
+//! and out of spans.
 
-use tracing_subscriber::EnvFilter;
+mod config;
+mod internal_event;
+mod logs;
+mod propagation;
+mod traces;
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// One JSON object per line, for log shippers.
-    Json,
-    /// Human-readable lines, for a terminal.
-    Text,
+pub use config::{LogFormat, OtlpProtocol, SamplerName, TelemetryConfig, TracesExporter};
+pub use internal_event::InternalEvent;
+pub use opentelemetry::propagation::{Extractor, Injector};
+pub use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+pub use propagation::{TraceHeaders, continue_trace, is_sampled, trace_headers};
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Why telemetry could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// The OTLP exporter rejected its configuration (endpoint, headers…).
+    #[error("the OTLP trace exporter could not be built: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+    /// `OTEL_TRACES_SAMPLER_ARG` is missing or outside 0..=1 for a ratio sampler.
+    #[error(
+        "OTEL_TRACES_SAMPLER={sampler} needs OTEL_TRACES_SAMPLER_ARG between 0 and 1, got {arg:?}"
+    )]
+    SamplerArg {
+        /// The sampler asked for.
+        sampler: &'static str,
+        /// What the argument was.
+        arg: Option<f64>,
+    },
+    /// Another subscriber is already the global default (in tests, a second init).
+    #[error("a global tracing subscriber is already installed")]
+    AlreadyInstalled,
 }
 
-/// Logging settings read from the environment.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TelemetryConfig {
-    /// Log line format: `json` for deployments, `text` for a terminal.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
-    pub log_format: LogFormat,
-
-    /// Log filter in `RUST_LOG` syntax, e.g. `info,rdkafka=warn`.
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
+/// Keeps the tracer provider alive; dropping it flushes and stops the export.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
 }
 
-/// Installs the global subscriber; call once, first thing in `main`.
-pub fn init(config: &TelemetryConfig) {
-    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|error| {
-        eprintln!(
-            "RUST_LOG={:?} is not a valid filter ({error}); using `info`.",
-            config.log_filter
-        );
-        EnvFilter::new("info")
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match config.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init(),
-        LogFormat::Text => builder.init(),
+impl TelemetryGuard {
+    /// Exports every finished span now instead of at the next batch tick.
+    /// Blocks the calling thread until the exporter answers.
+    pub fn flush(&self) {
+        if let Err(error) = self.provider.force_flush() {
+            tracing::warn!(%error, "Flushing spans failed.");
+        }
     }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        // Spans still queued are sent now; a backend that is down costs at most
+        // the export timeout, once, at exit.
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Installs the global subscriber for `default_service` (used unless
+/// `OTEL_SERVICE_NAME` says otherwise); call once, first thing in `main`.
+pub fn init(
+    config: &TelemetryConfig,
+    default_service: &str,
+) -> Result<TelemetryGuard, TelemetryError> {
+    let service = config.service_name(default_service);
+    let provider = traces::provider(config, &service)?;
+    // Spans are recorded whatever RUST_LOG says: the trace id an event is
+    // stored with must not depend on how chatty the logs are.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("orch"))
+        .with_threads(false)
+        .with_filter(traces::span_filter());
+    let logs = logs::layer(config, &service);
+    tracing_subscriber::registry()
+        .with(otel)
+        .with(logs)
+        .try_init()
+        .map_err(|_| TelemetryError::AlreadyInstalled)?;
+    Ok(TelemetryGuard { provider })
 }

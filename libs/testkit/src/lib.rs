@@ -79,3 +79,19 @@ pub fn assert_checked_in(path: &str, generated: &str) {
          `UPDATE_CHECKED_IN=1 cargo test` and commit it"
     );
 }
+
+/// Installs tracing for the test process as each service's `main` does, so
+/// trace context propagates through services started in-process; logs off,
+/// since they would bypass the harness's output capture. Later calls, and a
+/// process that installed its own, keep what is there.
+pub fn install_tracing() {
+    static GUARD: std::sync::OnceLock<Option<orch_telemetry::TelemetryGuard>> =
+        std::sync::OnceLock::new();
+    GUARD.get_or_init(|| {
+        let config = orch_telemetry::TelemetryConfig {
+            log_filter: "off".into(),
+            ..orch_telemetry::TelemetryConfig::local()
+        };
+        orch_telemetry::init(&config, "orch-test").ok()
+    });
+}

@@ -106,10 +106,7 @@ pub(crate) async fn run(
                         false
                     }
                     Some(Ok(record)) => {
-                        let headers = orch_kafka::record_headers(
-                            &record.traceparent,
-                            record.tracestate.as_deref(),
-                        );
+                        let headers = record.context().headers();
                         let future_record = FutureRecord::to(&topic)
                             .key(record.key.as_str())
                             .payload(record.value.get().as_bytes())

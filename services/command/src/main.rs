@@ -9,7 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = CommandConfig::parse();
-    orch_telemetry::init(&config.telemetry);
+    let _telemetry = orch_telemetry::init(&config.telemetry, "orch-command")?;
     let shutdown = orch_http::shutdown_on_signal();
     let app = Application::build(config)
         .await

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use orch_contracts::RawEventRecord;
+use orch_kafka::RecordContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
@@ -87,14 +88,13 @@ impl Publisher {
     pub(crate) async fn publish(
         &self,
         record: &RawEventRecord,
-        traceparent: &str,
-        tracestate: Option<&str>,
+        context: &RecordContext,
     ) -> Result<Durable, PublishError> {
         let payload = orch_contracts::to_json(record);
         let future_record = FutureRecord::to(&self.topic)
             .key(record.id.as_str())
             .payload(&payload)
-            .headers(orch_kafka::record_headers(traceparent, tracestate));
+            .headers(context.headers());
         let started = Instant::now();
         let delivery = match self.producer.send_result(future_record) {
             Ok(delivery) => delivery,
@@ -102,7 +102,7 @@ impl Publisher {
                 // The producer's queue is full or it is failing: spool at once.
                 tracing::debug!(%error, "Producer refused the record; spooling it.");
                 return self
-                    .spool(record, traceparent, tracestate, &payload, false)
+                    .spool(record, context, &payload, false)
                     .await
                     .map(|_| Durable::Spool);
             }
@@ -124,12 +124,12 @@ impl Publisher {
                 self.kafka_slow.store(true, Ordering::Relaxed);
                 metrics::counter!("produce_errors_total").increment(1);
                 tracing::warn!(event_id = %record.id, %error, "Kafka refused the record; spooling it.");
-                self.spool(record, traceparent, tracestate, &payload, false)
+                self.spool(record, context, &payload, false)
                     .await
                     .map(|_| Durable::Spool)
             }
             Ok(Err(_canceled)) => self
-                .spool(record, traceparent, tracestate, &payload, false)
+                .spool(record, context, &payload, false)
                 .await
                 .map(|_| Durable::Spool),
             Err(_elapsed) => {
@@ -142,9 +142,7 @@ impl Publisher {
                 self.kafka_slow.store(true, Ordering::Relaxed);
                 // Still queued in the producer: spool it, and tell the spool how
                 // that attempt ends so the forwarder never sends it twice.
-                let seq = self
-                    .spool(record, traceparent, tracestate, &payload, true)
-                    .await?;
+                let seq = self.spool(record, context, &payload, true).await?;
                 let spool = self.spool.clone();
                 let kafka_slow = self.kafka_slow.clone();
                 tokio::spawn(async move {
@@ -162,13 +160,12 @@ impl Publisher {
     async fn spool(
         &self,
         record: &RawEventRecord,
-        traceparent: &str,
-        tracestate: Option<&str>,
+        context: &RecordContext,
         payload: &[u8],
         original_pending: bool,
     ) -> Result<u64, PublishError> {
-        let spooled = SpooledRecord::new(&record.id, traceparent, tracestate, payload)
-            .ok_or(PublishError::Encoding)?;
+        let spooled =
+            SpooledRecord::new(&record.id, context, payload).ok_or(PublishError::Encoding)?;
         let started = Instant::now();
         let result = self.spool.append(spooled.encode(), original_pending).await;
         metrics::histogram!("spool_append_duration_seconds")

@@ -1,6 +1,8 @@
 //! What the spool holds for one event: exactly what the producer would have
 //! sent, so the forwarder writes the same key, headers and bytes.
 
+use orch_kafka::RecordContext;
+use orch_telemetry::TraceHeaders;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -11,25 +13,38 @@ pub(crate) struct SpooledRecord {
     pub(crate) traceparent: String,
     #[serde(default)]
     pub(crate) tracestate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) correlation_id: Option<String>,
     /// The raw record's JSON, byte for byte.
     pub(crate) value: Box<RawValue>,
 }
 
 impl SpooledRecord {
     /// Wraps an encoded raw record.
-    pub(crate) fn new(
-        key: &str,
-        traceparent: &str,
-        tracestate: Option<&str>,
-        value: &[u8],
-    ) -> Option<Self> {
+    pub(crate) fn new(key: &str, context: &RecordContext, value: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(value).ok()?;
         Some(Self {
             key: key.to_owned(),
-            traceparent: traceparent.to_owned(),
-            tracestate: tracestate.map(str::to_owned),
+            traceparent: context.trace.traceparent.clone(),
+            tracestate: context.trace.tracestate.clone(),
+            correlation_id: context.correlation_id.clone(),
             value: RawValue::from_string(text.to_owned()).ok()?,
         })
+    }
+
+    /// The headers to send it with; a traceparent that no longer parses (an
+    /// older build's spool) still goes out as it was written.
+    pub(crate) fn context(&self) -> RecordContext {
+        let trace = TraceHeaders::from_values(&self.traceparent, self.tracestate.as_deref())
+            .unwrap_or_else(|| TraceHeaders {
+                trace_id: String::new(),
+                traceparent: self.traceparent.clone(),
+                tracestate: self.tracestate.clone(),
+            });
+        RecordContext {
+            trace,
+            correlation_id: self.correlation_id.clone(),
+        }
     }
 
     /// The spool payload.
@@ -47,12 +62,29 @@ impl SpooledRecord {
 mod tests {
     use super::*;
 
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
     #[test]
     fn keeps_the_value_byte_for_byte() {
         let value = br#"{"schema":1,"id":"e1","z":1,"a":2}"#;
-        let record = SpooledRecord::new("e1", "00-ab-cd-01", Some("k=v"), value).unwrap();
+        let context = RecordContext {
+            trace: TraceHeaders::from_values(PARENT, Some("k=v")).unwrap(),
+            correlation_id: Some("order-7".into()),
+        };
+        let record = SpooledRecord::new("e1", &context, value).unwrap();
         let back = SpooledRecord::decode(&record.encode()).unwrap();
         assert_eq!(back.value.get().as_bytes(), value);
-        assert_eq!(back.tracestate.as_deref(), Some("k=v"));
+        assert_eq!(back.context(), context);
+    }
+
+    #[test]
+    fn reads_a_spool_written_before_correlation_ids() {
+        let old = format!(r#"{{"key":"e1","traceparent":"{PARENT}","value":{{"id":"e1"}}}}"#);
+        let back = SpooledRecord::decode(old.as_bytes()).unwrap();
+        assert_eq!(
+            back.context().trace.trace_id,
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(back.context().correlation_id, None);
     }
 }

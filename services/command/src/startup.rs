@@ -19,6 +19,7 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: usize,
     pub(crate) request_deadline: Duration,
     pub(crate) status_base_url: Arc<str>,
+    pub(crate) raw_topic: Arc<str>,
 }
 
 /// A command service with its topics ready and its port bound, not yet serving.
@@ -64,9 +65,10 @@ impl Application {
         let publisher = Publisher::new(&config, spool.clone()).map_err(StartupError::Producer)?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Command service listening.");
+        let raw_topic: Arc<str> = config.kafka.topics().raw.into();
         Ok(Self {
             listener,
-            topic: config.kafka.topics().raw.into(),
+            topic: raw_topic.clone(),
             state: AppState {
                 publisher,
                 spool,
@@ -74,6 +76,7 @@ impl Application {
                 max_body_bytes: config.max_body_bytes,
                 request_deadline: Duration::from_millis(config.request_deadline_ms),
                 status_base_url: config.status_base_url.into(),
+                raw_topic,
             },
         })
     }

@@ -3,13 +3,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::{
-    AttemptRecord, DeadLetterRecord, ErrorKind, HEADER_TRACEPARENT, RawEventRecord, Status,
-    StatusRecord, TraceContext,
+    AttemptRecord, DeadLetterRecord, ErrorKind, HEADER_CORRELATION_ID, RawEventRecord, Status,
+    StatusRecord,
 };
+use orch_kafka::{KafkaHeaders, RecordContext};
 use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+use tracing::field::Empty;
 
 use crate::backoff::Backoff;
 use crate::classify::Verdict;
@@ -51,14 +54,34 @@ impl Deliverer {
         message: &OwnedMessage,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
-        let payload = message.payload().unwrap_or_default();
-        let parent = message
+        let correlation_id = message
             .headers()
-            .and_then(|headers| orch_kafka::header_str(headers, HEADER_TRACEPARENT))
-            .and_then(|value| TraceContext::parse(value).ok());
-        let trace = parent.map_or_else(TraceContext::new_root, |parent| parent.child());
-        let traceparent = trace.to_header();
+            .and_then(|headers| orch_kafka::header_str(headers, HEADER_CORRELATION_ID));
+        let span = tracing::info_span!(
+            "deliver_event",
+            otel.kind = "consumer",
+            messaging.system = "kafka",
+            messaging.destination.name = message.topic(),
+            messaging.kafka.partition = message.partition(),
+            messaging.kafka.offset = message.offset(),
+            event_id = Empty,
+            correlation_id,
+        );
+        if let Some(headers) = message.headers() {
+            orch_telemetry::continue_trace(&span, &KafkaHeaders(headers));
+        }
+        self.deliver(message, correlation_id, cancel)
+            .instrument(span)
+            .await
+    }
 
+    async fn deliver(
+        &self,
+        message: &OwnedMessage,
+        correlation_id: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<(), Abandoned> {
+        let payload = message.payload().unwrap_or_default();
         let event: RawEventRecord = match serde_json::from_slice(payload) {
             Ok(event) => event,
             Err(error) => {
@@ -74,6 +97,7 @@ impl Deliverer {
                     .await;
             }
         };
+        tracing::Span::current().record("event_id", event.id.as_str());
         let enriched = self.enricher.enrich(&event);
         let mut history = Vec::new();
         let mut attempt = 0;
@@ -87,17 +111,31 @@ impl Deliverer {
                 () = cancel.cancelled() => return Err(Abandoned),
                 () = self.pacer.acquire() => {}
             }
+            let attempt_span = tracing::info_span!(
+                "graphql_create_item",
+                otel.kind = "client",
+                attempt,
+                http.response.status_code = Empty,
+            );
+            let context = RecordContext {
+                trace: orch_telemetry::trace_headers(&attempt_span),
+                correlation_id: correlation_id.map(str::to_owned),
+            };
             let result = tokio::select! {
                 () = cancel.cancelled() => return Err(Abandoned),
-                result = self.target.create_item(&enriched, &traceparent) => result,
+                result = self.target.create_item(&enriched, &context).instrument(attempt_span.clone()) => result,
             };
+            if let Some(status) = result.http_status {
+                attempt_span.record("http.response.status_code", status);
+            }
+            drop(attempt_span);
             metrics::histogram!("delivery_attempt_duration_seconds")
                 .record(result.latency.as_secs_f64());
             match result.verdict.clone() {
                 Verdict::Delivered => {
                     self.pacer.on_success();
                     return self
-                        .delivered(&event, &enriched, attempt, &result, &traceparent, cancel)
+                        .delivered(&event, &enriched, attempt, &result, correlation_id, cancel)
                         .await;
                 }
                 Verdict::Poison { kind, message } => {
@@ -108,7 +146,7 @@ impl Deliverer {
                             &enriched,
                             (kind, message),
                             history,
-                            &traceparent,
+                            correlation_id,
                             cancel,
                         )
                         .await;
@@ -139,7 +177,7 @@ impl Deliverer {
                                 &enriched,
                                 (ErrorKind::RetriesExhausted, message),
                                 history,
-                                &traceparent,
+                                correlation_id,
                                 cancel,
                             )
                             .await;
@@ -160,7 +198,7 @@ impl Deliverer {
                             event.generation,
                         )
                     };
-                    self.durably(cancel, || self.outcomes.status(&record, &traceparent))
+                    self.durably(cancel, || self.outcomes.status(&record, correlation_id))
                         .await?;
                     let delay = self.backoff.delay(attempt, retry_after);
                     tokio::select! {
@@ -178,7 +216,7 @@ impl Deliverer {
         enriched: &EnrichedEvent,
         attempt: u32,
         result: &Attempt,
-        traceparent: &str,
+        correlation_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
         let record = StatusRecord {
@@ -193,7 +231,7 @@ impl Deliverer {
                 event.generation,
             )
         };
-        self.durably(cancel, || self.outcomes.status(&record, traceparent))
+        self.durably(cancel, || self.outcomes.status(&record, correlation_id))
             .await?;
         metrics::counter!("deliveries_total", "outcome" => "delivered").increment(1);
         tracing::info!(event_id = %event.id, attempt, "Event delivered.");
@@ -206,7 +244,7 @@ impl Deliverer {
         enriched: &EnrichedEvent,
         (kind, message): (ErrorKind, String),
         history: Vec<AttemptRecord>,
-        traceparent: &str,
+        correlation_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
         let last = history.last().cloned();
@@ -228,9 +266,11 @@ impl Deliverer {
         let letter = DeadLetterRecord::new(event, enriched.brand.clone(), kind, message, history);
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
-        self.durably(cancel, || self.outcomes.dead_letter(&letter, traceparent))
-            .await?;
-        self.durably(cancel, || self.outcomes.status(&status, traceparent))
+        self.durably(cancel, || {
+            self.outcomes.dead_letter(&letter, correlation_id)
+        })
+        .await?;
+        self.durably(cancel, || self.outcomes.status(&status, correlation_id))
             .await?;
         metrics::counter!("deliveries_total", "outcome" => "dead_lettered").increment(1);
         Ok(())

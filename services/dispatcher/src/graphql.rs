@@ -1,6 +1,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
-use orch_contracts::ErrorKind;
+use orch_contracts::{ErrorKind, HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE};
+use orch_kafka::RecordContext;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::RETRY_AFTER;
 use serde_json::json;
@@ -50,7 +51,13 @@ impl TargetClient {
     }
 
     /// Sends one `createItem`, with the event id as idempotency key.
-    pub(crate) async fn create_item(&self, event: &EnrichedEvent, traceparent: &str) -> Attempt {
+    /// `context` is the attempt span's: the target's own spans continue it,
+    /// and its logs can carry the source's correlation id.
+    pub(crate) async fn create_item(
+        &self,
+        event: &EnrichedEvent,
+        context: &RecordContext,
+    ) -> Attempt {
         let started = Instant::now();
         let mut request = self
             .http
@@ -59,12 +66,18 @@ impl TargetClient {
                 "idempotency-key",
                 utf8_percent_encode(&event.id, HEADER_UNSAFE).to_string(),
             )
-            .header("traceparent", traceparent)
+            .header(HEADER_TRACEPARENT, context.trace.traceparent.as_str())
             .json(&json!({
                 "query": CREATE_ITEM,
                 "operationName": "CreateItem",
                 "variables": event,
             }));
+        if let Some(state) = &context.trace.tracestate {
+            request = request.header(HEADER_TRACESTATE, state.as_str());
+        }
+        if let Some(id) = &context.correlation_id {
+            request = request.header(HEADER_CORRELATION_ID, id.as_str());
+        }
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }

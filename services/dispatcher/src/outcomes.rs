@@ -2,11 +2,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::{DeadLetterRecord, StatusRecord};
+use orch_kafka::RecordContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use serde::Serialize;
+use tracing::Instrument as _;
 
 use crate::DispatcherConfig;
 
@@ -41,9 +43,16 @@ impl OutcomeWriter {
     pub(crate) async fn status(
         &self,
         record: &StatusRecord,
-        traceparent: &str,
+        correlation_id: Option<&str>,
     ) -> Result<(), KafkaError> {
-        self.write_json(&self.status_topic, &record.id, record, traceparent)
+        let span = tracing::info_span!(
+            "publish_status",
+            otel.kind = "producer",
+            messaging.system = "kafka",
+            messaging.destination.name = %self.status_topic,
+            status = record.status.as_str(),
+        );
+        self.write_json(&self.status_topic, &record.id, record, correlation_id, span)
             .await
     }
 
@@ -51,22 +60,37 @@ impl OutcomeWriter {
     pub(crate) async fn dead_letter(
         &self,
         record: &DeadLetterRecord,
-        traceparent: &str,
+        correlation_id: Option<&str>,
     ) -> Result<(), KafkaError> {
-        self.write_json(&self.dlq_topic, &record.id, record, traceparent)
+        let span = tracing::info_span!(
+            "publish_dead_letter",
+            otel.kind = "producer",
+            messaging.system = "kafka",
+            messaging.destination.name = %self.dlq_topic,
+        );
+        self.write_json(&self.dlq_topic, &record.id, record, correlation_id, span)
             .await
     }
 
+    /// Writes `record` under `span`, whose context its headers carry, so the
+    /// projector's span for it hangs under this write.
     async fn write_json<T: Serialize>(
         &self,
         topic: &str,
         id: &str,
         record: &T,
-        traceparent: &str,
+        correlation_id: Option<&str>,
+        span: tracing::Span,
     ) -> Result<(), KafkaError> {
         let payload = orch_contracts::to_json(record);
-        let headers = orch_kafka::record_headers(traceparent, None);
-        self.send(topic, id.as_bytes(), &payload, headers).await
+        let headers = RecordContext {
+            trace: orch_telemetry::trace_headers(&span),
+            correlation_id: correlation_id.map(str::to_owned),
+        }
+        .headers();
+        self.send(topic, id.as_bytes(), &payload, headers)
+            .instrument(span)
+            .await
     }
 
     /// Copies an unreadable raw record to the DLQ unchanged, so nothing is dropped.

@@ -7,6 +7,8 @@ use orch_kafka::KafkaConfig;
 use orch_telemetry::TelemetryConfig;
 use secrecy::SecretString;
 
+use crate::trace_link::TraceLink;
+
 /// Everything the query service reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
@@ -59,6 +61,11 @@ pub struct QueryConfig {
 
     #[command(flatten)]
     pub kafka: KafkaConfig,
+
+    /// Link to an event's trace in the trace backend, e.g.
+    /// `http://localhost:16686/trace/{trace_id}`; unset, event views carry none.
+    #[arg(long, env = "QUERY_TRACE_URL_TEMPLATE", value_parser = TraceLink::parse)]
+    pub trace_url_template: Option<TraceLink>,
 
     #[command(flatten)]
     pub telemetry: TelemetryConfig,

@@ -37,7 +37,7 @@ macro_rules! event_columns {
         "id, name, body, event_timestamp AS timestamp, brand, status, \
          status_attempt AS attempts, status_generation AS generation, \
          last_http_status, last_error_kind, last_error_message, \
-         accepted_at, delivered_at, updated_at, trace_id, extra"
+         accepted_at, delivered_at, updated_at, trace_id, correlation_id, extra"
     };
 }
 
@@ -78,6 +78,8 @@ pub(crate) struct EventView {
     pub(crate) updated_at: OffsetDateTime,
     /// W3C trace id, to find its spans.
     pub(crate) trace_id: Option<String>,
+    /// The source's `X-Correlation-Id`, when it sent one.
+    pub(crate) correlation_id: Option<String>,
     /// Fields the source sent beyond the contract, kept but not delivered.
     pub(crate) extra: Option<serde_json::Value>,
 }

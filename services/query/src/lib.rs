@@ -10,9 +10,11 @@ mod projector;
 pub mod rebuild;
 mod routes;
 mod startup;
+mod trace_link;
 
 pub use config::QueryConfig;
 pub use db::migrate;
 pub use error::StartupError;
 pub use routes::openapi::QueryApi;
 pub use startup::Application;
+pub use trace_link::TraceLink;

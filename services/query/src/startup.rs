@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::trace_link::TraceLink;
 use crate::{QueryConfig, StartupError, db, projector, routes};
 
 /// What every handler shares.
@@ -13,6 +14,7 @@ use crate::{QueryConfig, StartupError, db, projector, routes};
 pub(crate) struct AppState {
     pub(crate) pool: PgPool,
     pub(crate) reader_keys: ApiKeys,
+    pub(crate) trace_link: Option<TraceLink>,
 }
 
 /// A query service with its schema migrated, consumer subscribed and port bound.
@@ -71,6 +73,7 @@ impl Application {
         let state = AppState {
             pool: self.pool,
             reader_keys: self.config.reader_key_hashes,
+            trace_link: self.config.trace_url_template,
         };
         let served = orch_http::serve(self.listener, routes::router(state), shutdown).await;
         if projector.await.is_err() {

@@ -73,8 +73,8 @@ impl SandboxConfig {
             data_file: None,
             faults: Faults::default(),
             telemetry: TelemetryConfig {
-                log_format: orch_telemetry::LogFormat::Text,
                 log_filter: "warn".into(),
+                ..TelemetryConfig::local()
             },
         }
     }

@@ -6,6 +6,7 @@ mod admin;
 pub mod config;
 mod error;
 pub mod faults;
+mod received;
 mod routes;
 mod schema;
 mod startup;

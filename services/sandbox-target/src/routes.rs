@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use async_graphql::{Name, Value};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::RateLimitMode;
 use crate::admin::{self, SharedFaults};
 use crate::faults::{Fault, now_ms};
+use crate::received::{Received, ReceivedHeaders};
 use crate::schema::TargetSchema;
 use crate::store::{Counter, Stats, Store};
 
@@ -27,6 +28,7 @@ pub(crate) struct AppState {
     pub(crate) limit_mode: RateLimitMode,
     pub(crate) faults: SharedFaults,
     pub(crate) token: Option<Arc<str>>,
+    pub(crate) received: Arc<Received>,
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -34,7 +36,9 @@ pub(crate) fn router(state: AppState) -> Router {
     orch_http::finish_router(
         Router::new()
             .route("/graphql", post(graphql))
+            .route_layer(axum::middleware::from_fn(orch_http::trace_requests))
             .route("/stats", get(stats))
+            .route("/received/{id}", get(received))
             .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
             .with_state(state)
             .merge(admin::router(faults)),
@@ -70,6 +74,11 @@ async fn graphql(
         Some(Value::String(id)) => Some(id.clone()),
         _ => None,
     };
+    if let Some(id) = &id {
+        state
+            .received
+            .note(id.clone(), ReceivedHeaders::from_headers(&headers));
+    }
     let (latency, fault, timeout) = {
         let faults = state.faults.read().unwrap_or_else(|p| p.into_inner());
         let (latency, fault) = faults.decide(id.as_deref(), now_ms(), &mut rand::thread_rng());
@@ -109,6 +118,16 @@ async fn graphql(
             tokio::time::sleep(timeout).await;
             graphql_error(StatusCode::GATEWAY_TIMEOUT, "injected timeout", "TIMEOUT")
         }
+    }
+}
+
+/// `GET /received/{id}`: the trace and correlation headers of the latest
+/// `createItem` for `id`.
+async fn received(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.received.get(&id) {
+        Some(headers) => Json(headers).into_response(),
+        None => orch_http::Problem::not_found(format!("No createItem for id {id:?} arrived."))
+            .into_response(),
     }
 }
 

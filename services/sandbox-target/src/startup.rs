@@ -55,6 +55,7 @@ impl Application {
             limit_mode: self.config.rate_limit_mode,
             faults: Arc::new(RwLock::new(self.config.faults)),
             token: self.config.token.map(Into::into),
+            received: Arc::default(),
         };
         orch_http::serve(self.listener, routes::router(state), shutdown).await?;
         Ok(())

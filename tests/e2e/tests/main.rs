@@ -12,4 +12,5 @@ mod postgres_outage;
 mod projection;
 mod rebuild;
 mod replay;
+mod traces;
 mod walking_skeleton;

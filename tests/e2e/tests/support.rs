@@ -9,7 +9,7 @@ use orch_dispatcher::DispatcherConfig;
 use orch_kafka::KafkaConfig;
 use orch_query::QueryConfig;
 use orch_sandbox_target::SandboxConfig;
-use orch_telemetry::{LogFormat, TelemetryConfig};
+use orch_telemetry::TelemetryConfig;
 use rdkafka::message::OwnedMessage;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -18,11 +18,13 @@ pub(crate) const SOURCE_KEY: &str = "test-source-key";
 pub(crate) const READER_KEY: &str = "test-reader-key";
 pub(crate) const TARGET_TOKEN: &str = "test-target-token";
 pub(crate) use orch_testkit::{PATIENCE, bootstrap};
+/// The query service's trace link template in tests.
+pub(crate) const TRACE_URL_TEMPLATE: &str = "http://traces.test/trace/{trace_id}";
 
 fn quiet() -> TelemetryConfig {
     TelemetryConfig {
-        log_format: LogFormat::Text,
         log_filter: "warn".into(),
+        ..TelemetryConfig::local()
     }
 }
 
@@ -95,6 +97,7 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
+    crate::traces::install();
     let prefix = orch_testkit::unique_prefix();
     // Few partitions: a single local broker carries every test's topics.
     let kafka = KafkaConfig {
@@ -170,6 +173,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         batch_wait_ms: 10,
         writers: 2,
         kafka: kafka.clone(),
+        trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),
         telemetry: quiet(),
     };
 

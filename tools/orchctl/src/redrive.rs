@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anyhow::Context;
-use orch_contracts::{DeadLetterRecord, RawEventRecord, TraceContext};
+use orch_contracts::{DeadLetterRecord, RawEventRecord};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
@@ -94,8 +94,14 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
         .context("Could not create a Kafka producer")?;
     for (done, event) in chosen.iter().enumerate() {
         let payload = orch_contracts::to_json(event);
-        let traceparent = TraceContext::new_root().to_header();
-        let headers = orch_kafka::record_headers(&traceparent, None);
+        // A redrive is a new attempt at the event: its own trace, while the
+        // record keeps the trace id the event was accepted with.
+        let span = tracing::info_span!("redrive_event", event_id = %event.id);
+        let headers = orch_kafka::RecordContext {
+            trace: orch_telemetry::trace_headers(&span),
+            correlation_id: event.correlation_id.clone(),
+        }
+        .headers();
         producer
             .send(
                 FutureRecord::to(&topics.raw)

@@ -5,11 +5,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use orch_contracts::{HEADER_TRACEPARENT, HEADER_TRACESTATE, RawEventRecord, TraceContext};
+use orch_contracts::{HEADER_CORRELATION_ID, RawEventRecord};
 use orch_http::Problem;
+use orch_kafka::RecordContext;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument as _;
+use tracing::field::Empty;
 
 use crate::domain::NewEvent;
 use crate::publisher::Durable;
@@ -24,6 +27,7 @@ pub(super) fn router(state: AppState) -> Router {
             state.source_keys.clone(),
             orch_http::require_key,
         ))
+        .route_layer(axum::middleware::from_fn(orch_http::trace_requests))
         .with_state(state)
 }
 
@@ -67,16 +71,21 @@ pub(crate) struct AcceptedEvent {
     responses(
         (status = 202, description = "Accepted: the event is durable and will be delivered.", body = AcceptedEvent,
          headers(("Location" = String, description = "The event's status URL."))),
-        (status = 400, description = "The body is not a JSON object.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not a JSON object, or `X-Correlation-Id` is not 1 to 128 visible ASCII characters.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown source key.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields are missing or invalid; each is named.", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event could not be made durable in time; it was not accepted.", body = Problem, content_type = "application/problem+json"),
     ),
+    params(
+        ("traceparent" = Option<String>, Header, description = "W3C trace context to continue; a new trace starts without one."),
+        ("X-Correlation-Id" = Option<String>, Header, description = "The source's own id for the request: kept with the event, logged, and sent on to the target."),
+    ),
     security(("api_key" = [])),
     tag = "events"
 )]
+#[tracing::instrument(name = "accept_event", skip_all, fields(event_id = Empty, correlation_id = Empty))]
 pub(crate) async fn accept(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -85,6 +94,10 @@ pub(crate) async fn accept(
     if !is_json(&headers) {
         return Problem::unsupported_media_type().into_response();
     }
+    let correlation_id = match orch_http::correlation_id(&headers) {
+        Ok(id) => id.map(str::to_owned),
+        Err(problem) => return problem.into_response(),
+    };
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -105,19 +118,38 @@ pub(crate) async fn accept(
         Err(errors) => return Problem::invalid_fields(errors).into_response(),
     };
 
-    let trace =
-        incoming_trace(&headers).map_or_else(TraceContext::new_root, |parent| parent.child());
-    let tracestate = headers.get(HEADER_TRACESTATE).and_then(|v| v.to_str().ok());
-    let record = RawEventRecord::new(
-        event.id.into_string(),
-        event.name,
-        event.body,
-        event.timestamp.utc(),
-        trace.trace_id(),
-        event.extra,
+    let span = tracing::Span::current();
+    span.record("event_id", event.id.as_str());
+    if let Some(id) = &correlation_id {
+        span.record("correlation_id", id.as_str());
+    }
+    // The record's headers name the publish span, so the dispatcher's and the
+    // projector's spans hang under the write that handed the event to Kafka.
+    let publish_span = tracing::info_span!(
+        "publish_raw_event",
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        messaging.destination.name = %state.raw_topic,
     );
-    let traceparent = trace.to_header();
-    let publish = state.publisher.publish(&record, &traceparent, tracestate);
+    let context = RecordContext {
+        trace: orch_telemetry::trace_headers(&publish_span),
+        correlation_id,
+    };
+    let record = RawEventRecord {
+        correlation_id: context.correlation_id.clone(),
+        ..RawEventRecord::new(
+            event.id.into_string(),
+            event.name,
+            event.body,
+            event.timestamp.utc(),
+            context.trace.trace_id.clone(),
+            event.extra,
+        )
+    };
+    let publish = state
+        .publisher
+        .publish(&record, &context)
+        .instrument(publish_span);
     let durable_in = match tokio::time::timeout(state.request_deadline, publish).await {
         Ok(Ok(Durable::Kafka)) => "kafka",
         Ok(Ok(Durable::Spool)) => "spool",
@@ -159,6 +191,12 @@ pub(crate) async fn accept(
     if let Ok(value) = HeaderValue::from_str(&status_url) {
         response.headers_mut().insert(header::LOCATION, value);
     }
+    if let Some(value) = context
+        .correlation_id
+        .and_then(|id| HeaderValue::from_str(&id).ok())
+    {
+        response.headers_mut().insert(HEADER_CORRELATION_ID, value);
+    }
     response
 }
 
@@ -178,13 +216,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-/// A caller's valid `traceparent`; an invalid one starts a new trace rather
-/// than failing the request, as the W3C spec asks.
-fn incoming_trace(headers: &HeaderMap) -> Option<TraceContext> {
-    let value = headers.get(HEADER_TRACEPARENT)?.to_str().ok()?;
-    TraceContext::parse(value).ok()
 }
 
 /// Ids may hold `/`, `?`, spaces or any Unicode: escape all but the unreserved

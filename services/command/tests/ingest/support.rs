@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use orch_command::CommandConfig;
 use orch_kafka::KafkaConfig;
-use orch_telemetry::{LogFormat, TelemetryConfig};
+use orch_telemetry::TelemetryConfig;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -55,13 +55,14 @@ pub(crate) fn config(
             ..KafkaConfig::local(bootstrap, prefix)
         },
         telemetry: TelemetryConfig {
-            log_format: LogFormat::Text,
             log_filter: "warn".into(),
+            ..TelemetryConfig::local()
         },
     }
 }
 
 pub(crate) async fn spawn_app() -> App {
+    orch_testkit::install_tracing();
     let spool = tempfile::tempdir().expect("spool dir");
     let config = config(
         &orch_testkit::bootstrap(),

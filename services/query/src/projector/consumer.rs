@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::Topics;
-use orch_kafka::LagContext;
+use orch_kafka::{KafkaHeaders, LagContext};
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
@@ -128,6 +128,9 @@ async fn write_batches(
         let mut deadline = None;
         // Kafka's timestamp of the batch's newest record, for the lag gauge.
         let mut newest_ms = None;
+        // One span per traced record, open from its arrival until its batch
+        // commits: its length is how long the record took to become visible.
+        let mut spans = Vec::new();
         while count < batching.max {
             let wait = async {
                 match deadline {
@@ -147,6 +150,9 @@ async fn write_batches(
             count += 1;
             if let Some(ms) = message.timestamp().to_millis() {
                 newest_ms = newest_ms.max(Some(ms));
+            }
+            if let Some(span) = record_span(&message) {
+                spans.push(span);
             }
             let payload = message.payload().unwrap_or_default();
             if let Err(error) = batch.push(&topics, message.topic(), payload) {
@@ -176,6 +182,30 @@ async fn write_batches(
             }
         }
     }
+}
+
+/// A span for `message` continuing the trace in its headers, when that trace
+/// is being recorded.
+fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
+    let headers = KafkaHeaders(message.headers()?);
+    if !orch_telemetry::is_sampled(&headers) {
+        return None;
+    }
+    let event_id = message
+        .key()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "project_record",
+        otel.kind = "consumer",
+        messaging.system = "kafka",
+        messaging.destination.name = message.topic(),
+        messaging.kafka.partition = message.partition(),
+        messaging.kafka.offset = message.offset(),
+        event_id = %event_id,
+    );
+    orch_telemetry::continue_trace(&span, &headers);
+    Some(span)
 }
 
 /// How far behind the log the read model is: from the newest projected

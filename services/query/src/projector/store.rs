@@ -30,14 +30,16 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     sqlx::query(
         r#"
         INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, last_accepted_at,
-                                 trace_id, status, status_generation, status_rank, status_attempt,
-                                 status_at, updated_at)
+                                 trace_id, correlation_id, status, status_generation, status_rank,
+                                 status_attempt, status_at, updated_at)
         SELECT r.id, r.name, r.body, r.ts, r.extra, r.first_at, r.last_at,
-               r.trace_id, 'accepted', r.generation, 0, 0,
+               r.trace_id, r.correlation_id, 'accepted', r.generation, 0, 0,
                r.generation_at, r.last_at
         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[],
-                    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[], $10::timestamptz[])
-             AS r(id, name, body, ts, extra, first_at, last_at, trace_id, generation, generation_at)
+                    $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[], $10::timestamptz[],
+                    $11::text[])
+             AS r(id, name, body, ts, extra, first_at, last_at, trace_id, generation, generation_at,
+                  correlation_id)
         ON CONFLICT (id) DO UPDATE SET
             name = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
                         THEN EXCLUDED.name ELSE e.name END,
@@ -49,6 +51,8 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
                         THEN EXCLUDED.extra ELSE e.extra END,
             trace_id = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
                         THEN EXCLUDED.trace_id ELSE e.trace_id END,
+            correlation_id = CASE WHEN EXCLUDED.last_accepted_at > COALESCE(e.last_accepted_at, '-infinity')
+                        THEN EXCLUDED.correlation_id ELSE e.correlation_id END,
             last_accepted_at = GREATEST(e.last_accepted_at, EXCLUDED.last_accepted_at),
             accepted_at = LEAST(e.accepted_at, EXCLUDED.accepted_at),
             status = CASE WHEN (EXCLUDED.status_generation, 0, 0) > (e.status_generation, e.status_rank, e.status_attempt)
@@ -78,6 +82,11 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     .bind(raw.iter().map(|r| r.newest.trace_id.as_str()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| to_i32(r.generation)).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.generation_accepted_at).collect::<Vec<_>>())
+    .bind(
+        raw.iter()
+            .map(|r| r.newest.correlation_id.as_deref())
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

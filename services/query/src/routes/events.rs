@@ -24,6 +24,7 @@ pub(super) fn router(state: AppState) -> Router {
             state.reader_keys.clone(),
             orch_http::require_key,
         ))
+        .route_layer(axum::middleware::from_fn(orch_http::trace_requests))
         .with_state(state)
 }
 
@@ -32,6 +33,9 @@ pub(super) fn router(state: AppState) -> Router {
 pub(crate) struct EventDetail {
     #[serde(flatten)]
     event: EventView,
+    /// The event's trace in the trace backend, when a link template is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trace_url: Option<String>,
     /// Every status it reached, oldest first.
     history: Vec<HistoryEntry>,
 }
@@ -77,7 +81,17 @@ pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<Stri
         return Problem::not_found(format!("No event with id {id:?} has been projected."))
             .into_response();
     };
-    Json(EventDetail { event, history }).into_response()
+    let trace_url = state
+        .trace_link
+        .as_ref()
+        .zip(event.trace_id.as_deref())
+        .map(|(link, trace_id)| link.url(trace_id));
+    Json(EventDetail {
+        event,
+        trace_url,
+        history,
+    })
+    .into_response()
 }
 
 /// Events newest first, filtered by status and acceptance time, a page at a
