@@ -9,9 +9,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::future::join_all;
+use orch_telemetry::InternalEvent as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
+use crate::internal_events::{SpoolForwarded, SpoolReadFailed};
 use crate::spool::{Entry, Original, ReadError, Reader, Spool};
 use crate::spooled::SpooledRecord;
 
@@ -50,16 +52,12 @@ pub(crate) async fn run(
             match result {
                 Ok(entries) => waiting.extend(entries),
                 Err(error @ ReadError::Corrupt { .. }) => {
-                    // fsync'd data was damaged on disk: an operator must act.
-                    tracing::error!(%error, "Spool is corrupt; forwarding is stuck until the segment is repaired or removed.");
-                    metrics::counter!("spool_read_failures_total", "reason" => "corrupt")
-                        .increment(1);
+                    SpoolReadFailed::Corrupt(&error).emit();
                     pause(&shutdown, MAX_BACKOFF).await;
                     continue;
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "Reading the spool failed; retrying.");
-                    metrics::counter!("spool_read_failures_total", "reason" => "io").increment(1);
+                    SpoolReadFailed::Io(&error).emit();
                     pause(&shutdown, backoff).await;
                     continue;
                 }
@@ -129,7 +127,7 @@ pub(crate) async fn run(
             {
                 Ok(Ok(())) => {
                     waiting.drain(..acked);
-                    metrics::counter!("spool_forwarded_total").increment(acked as u64);
+                    SpoolForwarded { records: acked }.emit();
                 }
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "Could not store the spool cursor; those records will be sent again.")

@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 mod error;
 mod forwarder;
+mod internal_events;
 mod metrics_catalogue;
 mod publisher;
 mod routes;

@@ -8,8 +8,10 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::CommandConfig;
+use crate::internal_events::ProduceFailed;
 use crate::spool::{Spool, SpoolError};
 use crate::spooled::SpooledRecord;
+use orch_telemetry::InternalEvent as _;
 
 /// Where an accepted record was made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,8 +124,7 @@ impl Publisher {
             }
             Ok(Ok(Err((error, _)))) => {
                 self.kafka_slow.store(true, Ordering::Relaxed);
-                metrics::counter!("produce_errors_total").increment(1);
-                tracing::warn!(event_id = %record.id, %error, "Kafka refused the record; spooling it.");
+                ProduceFailed { error: &error }.emit();
                 self.spool(record, context, &payload, false)
                     .await
                     .map(|_| Durable::Spool)

@@ -7,6 +7,7 @@ use orch_contracts::{
     StatusRecord,
 };
 use orch_kafka::{KafkaHeaders, RecordContext};
+use orch_telemetry::InternalEvent as _;
 use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
 use time::OffsetDateTime;
@@ -18,6 +19,7 @@ use crate::backoff::Backoff;
 use crate::classify::Verdict;
 use crate::enrich::{EnrichedEvent, Enricher};
 use crate::graphql::{Attempt, TargetClient};
+use crate::internal_events::{AttemptFailed, EventDeadLettered, EventDelivered, UnreadableRecord};
 use crate::outcomes::OutcomeWriter;
 use crate::pacer::Pacer;
 
@@ -85,9 +87,12 @@ impl Deliverer {
         let event: RawEventRecord = match serde_json::from_slice(payload) {
             Ok(event) => event,
             Err(error) => {
-                tracing::error!(partition = message.partition(), offset = message.offset(), %error,
-                    "Raw record is unreadable; copying it to the DLQ.");
-                metrics::counter!("deliveries_total", "outcome" => "unreadable").increment(1);
+                UnreadableRecord {
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    error,
+                }
+                .emit();
                 let headers = message.headers().cloned().unwrap_or_default();
                 let key = message.key().unwrap_or_default();
                 return self
@@ -157,10 +162,13 @@ impl Deliverer {
                     message,
                 } => {
                     history.push(attempt_record(attempt, &result, kind, &message));
-                    metrics::counter!("delivery_retries_total", "kind" => kind.as_str())
-                        .increment(1);
+                    AttemptFailed {
+                        attempt,
+                        kind,
+                        message: &message,
+                    }
+                    .emit();
                     if kind == ErrorKind::RateLimited {
-                        metrics::counter!("delivery_rate_limited_total").increment(1);
                         self.pacer.on_rate_limited(retry_after);
                     } else {
                         failures += 1;
@@ -182,8 +190,6 @@ impl Deliverer {
                             )
                             .await;
                     }
-                    tracing::warn!(event_id = %event.id, attempt, error_kind = kind.as_str(), %message,
-                        "Delivery failed; retrying.");
                     let record = StatusRecord {
                         http_status: result.http_status,
                         error_kind: Some(kind),
@@ -233,8 +239,7 @@ impl Deliverer {
         };
         self.durably(cancel, || self.outcomes.status(&record, correlation_id))
             .await?;
-        metrics::counter!("deliveries_total", "outcome" => "delivered").increment(1);
-        tracing::info!(event_id = %event.id, attempt, "Event delivered.");
+        EventDelivered { attempt }.emit();
         Ok(())
     }
 
@@ -262,7 +267,6 @@ impl Deliverer {
                 event.generation,
             )
         };
-        tracing::warn!(event_id = %event.id, error_kind = kind.as_str(), %message, "Event dead-lettered.");
         let letter = DeadLetterRecord::new(event, enriched.brand.clone(), kind, message, history);
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
@@ -272,7 +276,11 @@ impl Deliverer {
         .await?;
         self.durably(cancel, || self.outcomes.status(&status, correlation_id))
             .await?;
-        metrics::counter!("deliveries_total", "outcome" => "dead_lettered").increment(1);
+        EventDeadLettered {
+            kind,
+            message: &letter.message,
+        }
+        .emit();
         Ok(())
     }
 

@@ -12,6 +12,7 @@ mod delivery;
 mod enrich;
 mod error;
 mod graphql;
+mod internal_events;
 mod metrics_catalogue;
 mod ops;
 mod outcomes;

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use orch_contracts::{HEADER_CORRELATION_ID, RawEventRecord};
 use orch_http::Problem;
 use orch_kafka::RecordContext;
+use orch_telemetry::InternalEvent as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde_json::Value;
@@ -15,6 +16,7 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::domain::NewEvent;
+use crate::internal_events::{DurableIn, EventAccepted, EventNotDurable};
 use crate::publisher::Durable;
 use crate::startup::AppState;
 
@@ -151,27 +153,24 @@ pub(crate) async fn accept(
         .publish(&record, &context)
         .instrument(publish_span);
     let durable_in = match tokio::time::timeout(state.request_deadline, publish).await {
-        Ok(Ok(Durable::Kafka)) => "kafka",
-        Ok(Ok(Durable::Spool)) => "spool",
+        Ok(Ok(Durable::Kafka)) => DurableIn::Kafka,
+        Ok(Ok(Durable::Spool)) => DurableIn::Spool,
         Err(_) => {
-            tracing::error!(event_id = %record.id, "Event not accepted: it was not durable within the request deadline.");
-            metrics::counter!("events_rejected_total", "reason" => "deadline").increment(1);
+            EventNotDurable::<&str>::Deadline.emit();
             return Problem::unavailable(
                 "The event could not be made durable in time, so it was not accepted; send it again later.",
             )
             .into_response();
         }
         Ok(Err(error)) => {
-            tracing::error!(event_id = %record.id, %error, "Event not accepted: it could not be made durable.");
-            metrics::counter!("events_rejected_total", "reason" => "not_durable").increment(1);
+            EventNotDurable::Failed(error).emit();
             return Problem::unavailable(
                 "The event could not be made durable, so it was not accepted; send it again later.",
             )
             .into_response();
         }
     };
-    metrics::counter!("events_accepted_total", "durable_in" => durable_in).increment(1);
-    tracing::info!(event_id = %record.id, trace_id = %record.trace_id, durable_in, "Event accepted.");
+    EventAccepted { durable_in }.emit();
 
     let status_url = format!(
         "{}/events/{}",

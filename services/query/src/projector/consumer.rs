@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use orch_contracts::Topics;
 use orch_kafka::{KafkaHeaders, LagContext};
+use orch_telemetry::InternalEvent as _;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::Batch;
+use super::internal_events::{BatchProjected, RecordSkipped, WriteFailed};
 use super::store;
 use crate::QueryConfig;
 
@@ -156,11 +158,13 @@ async fn write_batches(
             }
             let payload = message.payload().unwrap_or_default();
             if let Err(error) = batch.push(&topics, message.topic(), payload) {
-                // Kafka keeps the record; skipping it here loses nothing that a
-                // fixed projector could not rebuild.
-                tracing::error!(topic = message.topic(), partition = message.partition(),
-                    offset = message.offset(), %error, "Skipping unreadable record.");
-                metrics::counter!("projection_records_skipped_total").increment(1);
+                RecordSkipped {
+                    topic: message.topic(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    error: &error,
+                }
+                .emit();
             }
             offsets.insert(
                 (message.topic().to_owned(), message.partition()),
@@ -170,10 +174,11 @@ async fn write_batches(
         if !batch.is_empty() && write_until_done(&pool, &batch, &shutdown).await.is_err() {
             break;
         }
-        metrics::histogram!("projection_batch_size").record(count as f64);
-        if let Some(newest_ms) = newest_ms {
-            metrics::gauge!("projection_lag_seconds").set(lag_seconds(newest_ms));
+        BatchProjected {
+            records: count,
+            newest_ms,
         }
+        .emit();
         for ((topic, partition), offset) in offsets {
             // Fails only if the partition was revoked meanwhile; its new owner
             // projects the batch again, which the upserts absorb.
@@ -208,15 +213,6 @@ fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
     Some(span)
 }
 
-/// How far behind the log the read model is: from the newest projected
-/// record's Kafka timestamp to now.
-fn lag_seconds(newest_ms: i64) -> f64 {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    (now_ms - newest_ms).max(0) as f64 / 1000.0
-}
-
 /// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
 /// leaving its offsets unstored so the batch is replayed later.
 async fn write_until_done(
@@ -229,8 +225,11 @@ async fn write_until_done(
         match store::write(pool, batch).await {
             Ok(()) => return Ok(()),
             Err(error) => {
-                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "Projection write failed; retrying.");
-                metrics::counter!("projection_write_failures_total").increment(1);
+                WriteFailed {
+                    error: &error,
+                    retry_in: delay,
+                }
+                .emit();
                 tokio::select! {
                     () = shutdown.cancelled() => return Err(()),
                     () = tokio::time::sleep(delay) => {}

@@ -5,6 +5,7 @@
 
 mod batch;
 mod consumer;
+mod internal_events;
 mod store;
 
 pub(crate) use batch::Batch;

@@ -1,0 +1,113 @@
+//! What the command service reports about itself: each type writes its log
+//! line and moves its counter in one `emit`, so logs and metrics agree.
+//! The request span supplies `event_id` and the trace ids to each line.
+
+use std::fmt::Display;
+
+use orch_telemetry::InternalEvent;
+
+/// Where an accepted event was made durable.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum DurableIn {
+    Kafka,
+    Spool,
+}
+
+/// An event was made durable and answered 202.
+#[derive(Debug)]
+pub(crate) struct EventAccepted {
+    pub(crate) durable_in: DurableIn,
+}
+
+impl InternalEvent for EventAccepted {
+    fn emit(self) {
+        let durable_in = match self.durable_in {
+            DurableIn::Kafka => "kafka",
+            DurableIn::Spool => "spool",
+        };
+        tracing::info!(durable_in, "Event accepted.");
+        metrics::counter!("events_accepted_total", "durable_in" => durable_in).increment(1);
+    }
+}
+
+/// An event was answered 503: it could not be made durable. The source was
+/// told, so nothing is lost, but it is the one failure the source sees.
+#[derive(Debug)]
+pub(crate) enum EventNotDurable<E> {
+    /// Neither Kafka nor the spool took it within the request deadline.
+    Deadline,
+    /// Neither Kafka nor the spool would take it.
+    Failed(E),
+}
+
+impl<E: Display> InternalEvent for EventNotDurable<E> {
+    fn emit(self) {
+        let reason = match self {
+            Self::Deadline => {
+                tracing::error!(
+                    "Event not accepted: it was not durable within the request deadline."
+                );
+                "deadline"
+            }
+            Self::Failed(error) => {
+                tracing::error!(%error, "Event not accepted: it could not be made durable.");
+                "not_durable"
+            }
+        };
+        metrics::counter!("events_rejected_total", "reason" => reason).increment(1);
+    }
+}
+
+/// Kafka refused a record the producer had queued; it goes to the spool.
+#[derive(Debug)]
+pub(crate) struct ProduceFailed<'a, E> {
+    pub(crate) error: &'a E,
+}
+
+impl<E: Display> InternalEvent for ProduceFailed<'_, E> {
+    fn emit(self) {
+        tracing::warn!(error = %self.error, "Kafka refused the record; spooling it.");
+        metrics::counter!("produce_errors_total").increment(1);
+    }
+}
+
+/// Reading the spool failed; forwarding waits and tries again.
+#[derive(Debug)]
+pub(crate) enum SpoolReadFailed<'a, E> {
+    /// fsync'd data is damaged: an operator must act.
+    Corrupt(&'a E),
+    /// The disk answered with an error.
+    Io(&'a E),
+}
+
+impl<E: Display> InternalEvent for SpoolReadFailed<'_, E> {
+    fn emit(self) {
+        let reason = match self {
+            Self::Corrupt(error) => {
+                tracing::error!(%error, "Spool is corrupt; forwarding is stuck until the segment is repaired or removed.");
+                "corrupt"
+            }
+            Self::Io(error) => {
+                tracing::warn!(%error, "Reading the spool failed; retrying.");
+                "io"
+            }
+        };
+        metrics::counter!("spool_read_failures_total", "reason" => reason).increment(1);
+    }
+}
+
+/// Spooled records reached Kafka and left the spool.
+#[derive(Debug)]
+pub(crate) struct SpoolForwarded {
+    pub(crate) records: usize,
+}
+
+impl InternalEvent for SpoolForwarded {
+    fn emit(self) {
+        tracing::debug!(
+            records = self.records,
+            "Spooled records forwarded to Kafka."
+        );
+        metrics::counter!("spool_forwarded_total").increment(self.records as u64);
+    }
+}

@@ -1,0 +1,67 @@
+//! What the projector reports about itself: each type writes its log line
+//! and moves its metrics in one `emit`, so logs and metrics agree.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use orch_telemetry::InternalEvent;
+
+/// A batch is committed to Postgres.
+#[derive(Debug)]
+pub(crate) struct BatchProjected {
+    pub(crate) records: usize,
+    /// Kafka's timestamp of the batch's newest record, in Unix milliseconds.
+    pub(crate) newest_ms: Option<i64>,
+}
+
+impl InternalEvent for BatchProjected {
+    fn emit(self) {
+        tracing::debug!(records = self.records, "Batch projected.");
+        metrics::histogram!("projection_batch_size").record(self.records as f64);
+        if let Some(newest_ms) = self.newest_ms {
+            metrics::gauge!("projection_lag_seconds").set(lag_seconds(newest_ms));
+        }
+    }
+}
+
+/// How far behind the log the read model is: from the newest projected
+/// record's Kafka timestamp to now.
+fn lag_seconds(newest_ms: i64) -> f64 {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    (now_ms - newest_ms).max(0) as f64 / 1000.0
+}
+
+/// Writing a batch failed; it is retried after `retry_in`.
+#[derive(Debug)]
+pub(crate) struct WriteFailed<'a, E> {
+    pub(crate) error: &'a E,
+    pub(crate) retry_in: Duration,
+}
+
+impl<E: Display> InternalEvent for WriteFailed<'_, E> {
+    fn emit(self) {
+        tracing::warn!(error = %self.error, retry_in_ms = self.retry_in.as_millis() as u64,
+            "Projection write failed; retrying.");
+        metrics::counter!("projection_write_failures_total").increment(1);
+    }
+}
+
+/// A record that does not decode was skipped. Kafka keeps it, so a fixed
+/// projector can rebuild from it.
+#[derive(Debug)]
+pub(crate) struct RecordSkipped<'a, E> {
+    pub(crate) topic: &'a str,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) error: &'a E,
+}
+
+impl<E: Display> InternalEvent for RecordSkipped<'_, E> {
+    fn emit(self) {
+        tracing::error!(topic = self.topic, partition = self.partition, offset = self.offset,
+            error = %self.error, "Skipping unreadable record.");
+        metrics::counter!("projection_records_skipped_total").increment(1);
+    }
+}
