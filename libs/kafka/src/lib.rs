@@ -5,6 +5,8 @@
 mod config;
 mod headers;
 mod lag;
+#[doc(hidden)]
+pub mod span;
 mod topics;
 
 pub use config::KafkaConfig;

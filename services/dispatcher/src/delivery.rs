@@ -6,7 +6,7 @@ use orch_contracts::{
     AttemptRecord, DeadLetterRecord, ErrorKind, HEADER_CORRELATION_ID, RawEventRecord, Status,
     StatusRecord,
 };
-use orch_kafka::{KafkaHeaders, RecordContext};
+use orch_kafka::RecordContext;
 use orch_telemetry::InternalEvent as _;
 use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
@@ -59,19 +59,7 @@ impl Deliverer {
         let correlation_id = message
             .headers()
             .and_then(|headers| orch_kafka::header_str(headers, HEADER_CORRELATION_ID));
-        let span = tracing::info_span!(
-            "deliver_event",
-            otel.kind = "consumer",
-            messaging.system = "kafka",
-            messaging.destination.name = message.topic(),
-            messaging.kafka.partition = message.partition(),
-            messaging.kafka.offset = message.offset(),
-            event_id = Empty,
-            correlation_id,
-        );
-        if let Some(headers) = message.headers() {
-            orch_telemetry::continue_trace(&span, &KafkaHeaders(headers));
-        }
+        let span = orch_kafka::consumer_span!("deliver_event", message);
         self.deliver(message, correlation_id, cancel)
             .instrument(span)
             .await
@@ -102,7 +90,6 @@ impl Deliverer {
                     .await;
             }
         };
-        tracing::Span::current().record("event_id", event.id.as_str());
         let enriched = self.enricher.enrich(&event);
         let mut history = Vec::new();
         let mut attempt = 0;

@@ -196,21 +196,7 @@ fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
     if !orch_telemetry::is_sampled(&headers) {
         return None;
     }
-    let event_id = message
-        .key()
-        .map(String::from_utf8_lossy)
-        .unwrap_or_default();
-    let span = tracing::info_span!(
-        "project_record",
-        otel.kind = "consumer",
-        messaging.system = "kafka",
-        messaging.destination.name = message.topic(),
-        messaging.kafka.partition = message.partition(),
-        messaging.kafka.offset = message.offset(),
-        event_id = %event_id,
-    );
-    orch_telemetry::continue_trace(&span, &headers);
-    Some(span)
+    Some(orch_kafka::consumer_span!("project_record", message))
 }
 
 /// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
