@@ -36,6 +36,10 @@ service_env() {
   port="$(service_port "$1")"
   echo "LOG_FORMAT=${LOG_FORMAT:-text}"
   echo "RUST_LOG=${RUST_LOG:-info,rdkafka=warn}"
+  # Set by dev/start when the local trace backend (dev/trace-backend) is up.
+  if [[ -n ${TRACES_OTLP_ENDPOINT:-} ]]; then
+    echo "OTEL_EXPORTER_OTLP_ENDPOINT=$TRACES_OTLP_ENDPOINT"
+  fi
   case "$1" in
     command)
       echo "COMMAND_LISTEN_ADDR=127.0.0.1:$port"
@@ -51,6 +55,9 @@ service_env() {
       echo "QUERY_LISTEN_ADDR=127.0.0.1:$port"
       echo "QUERY_READER_KEY_HASHES=$(key_hash "$DEMO_READER_KEY")"
       echo "DATABASE_URL=postgres://orchestrator:orchestrator@127.0.0.1:${PGPORT:-5432}/orchestrator"
+      if [[ -n ${TRACES_UI_URL:-} ]]; then
+        echo "QUERY_TRACE_URL_TEMPLATE=$TRACES_UI_URL/zipkin/traces/{trace_id}"
+      fi
       ;;
     sandbox-target)
       echo "SANDBOX_LISTEN_ADDR=127.0.0.1:$port"
