@@ -64,6 +64,8 @@ fn print_summary(event: &Value) {
         "last_error_kind",
         "last_error_message",
         "trace_id",
+        "trace_url",
+        "correlation_id",
     ] {
         println!("{name:<20} {}", field(name));
     }
