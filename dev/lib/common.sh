@@ -35,6 +35,14 @@ apt_install() {
     die "apt-get install $* failed"
 }
 
+# What the Rust build links beyond the toolchain: OpenSSL for librdkafka's
+# TLS and SASL/SCRAM, found through pkg-config.
+ensure_build_deps() {
+  dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q 'ok installed' &&
+    command -v pkg-config >/dev/null && return 0
+  apt_install libssl-dev pkg-config
+}
+
 # Java 17+ (Kafka 4.x brokers need it) and Maven, installed from Debian if missing.
 JAVA_BIN=""
 ensure_java() {

@@ -1,6 +1,8 @@
 use orch_contracts::Topics;
 use rdkafka::ClientConfig;
 
+use crate::KafkaSecurity;
+
 /// Connection and topic settings shared by every service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KafkaConfig {
@@ -33,6 +35,10 @@ pub struct KafkaConfig {
         default_value_t = 2_592_000_000
     )]
     pub kafka_topic_retention_ms: i64,
+
+    /// TLS and SASL settings.
+    #[command(flatten)]
+    pub security: KafkaSecurity,
 }
 
 impl KafkaConfig {
@@ -44,6 +50,7 @@ impl KafkaConfig {
             kafka_topic_partitions: 6,
             kafka_topic_replication_factor: 1,
             kafka_topic_retention_ms: 2_592_000_000,
+            security: KafkaSecurity::default(),
         }
     }
 
@@ -59,6 +66,7 @@ impl KafkaConfig {
         config
             .set("bootstrap.servers", &self.kafka_bootstrap_servers)
             .set("client.id", client_id);
+        self.security.apply(&mut config);
         config
     }
 

@@ -5,6 +5,7 @@
 mod config;
 mod headers;
 mod lag;
+mod security;
 #[doc(hidden)]
 pub mod span;
 mod topics;
@@ -12,4 +13,5 @@ mod topics;
 pub use config::KafkaConfig;
 pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
+pub use security::{KafkaSecurity, SaslMechanism, SecurityConfigError, SecurityProtocol};
 pub use topics::{TopicSetupError, ensure_topics};

@@ -1,8 +1,11 @@
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rdkafka::ClientContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::KafkaConfig;
@@ -10,9 +13,18 @@ use crate::KafkaConfig;
 /// Why the topics could not be made ready.
 #[derive(Debug, thiserror::Error)]
 pub enum TopicSetupError {
+    /// The TLS/SASL settings cannot work.
+    #[error("invalid Kafka security settings: {0}")]
+    Security(#[from] crate::SecurityConfigError),
     /// The admin client could not be built from the configuration.
     #[error("could not create a Kafka admin client")]
     Client(#[source] KafkaError),
+    /// The brokers refused our credentials or TLS: a setting to fix, not an
+    /// outage to wait out.
+    #[error(
+        "Kafka refused the connection's credentials or TLS (check KAFKA_SASL_* and KAFKA_SSL_CA_LOCATION): {0}"
+    )]
+    Authentication(String),
     /// The create request itself failed (broker unreachable, timeout).
     #[error("could not reach Kafka to create topics")]
     Request(#[source] KafkaError),
@@ -29,6 +41,8 @@ pub enum TopicSetupError {
 /// Creates the deployment's three topics if they are missing; existing topics
 /// are left exactly as they are (partitions are never changed behind ops' back).
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> {
+    config.security.check()?;
+    check_credentials(config).await?;
     let admin: AdminClient<DefaultClientContext> = config
         .client_config("orchestrator-admin")
         .create()
@@ -60,4 +74,73 @@ pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> 
         }
     }
     Ok(())
+}
+
+/// How long the credential check waits for a broker to answer.
+const CREDENTIALS_WAIT: Duration = Duration::from_secs(30);
+
+/// Connects once and fails fast if the brokers refuse our credentials or TLS.
+/// A refused login never answers a request; librdkafka reports it as a client
+/// error instead, which only a polled client sees. An unreachable broker is
+/// not an error here: the caller's own request reports it.
+async fn check_credentials(config: &KafkaConfig) -> Result<(), TopicSetupError> {
+    let watch = AuthWatch::default();
+    let probe: BaseProducer<AuthWatch> = config
+        .client_config("orchestrator-probe")
+        .create_with_context(watch.clone())
+        .map_err(TopicSetupError::Client)?;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + CREDENTIALS_WAIT;
+        while std::time::Instant::now() < deadline {
+            probe.poll(Duration::from_millis(100));
+            if let Some(reason) = watch.failure() {
+                return Err(TopicSetupError::Authentication(reason));
+            }
+            if probe
+                .client()
+                .fetch_metadata(None, Duration::from_millis(200))
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    })
+    .await;
+    outcome.unwrap_or(Ok(()))
+}
+
+/// Remembers an authentication or TLS failure reported by librdkafka.
+#[derive(Debug, Clone, Default)]
+struct AuthWatch(Arc<Mutex<Option<String>>>);
+
+impl AuthWatch {
+    fn failure(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl ClientContext for AuthWatch {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let code = error.rdkafka_error_code();
+        if matches!(
+            code,
+            Some(
+                RDKafkaErrorCode::Authentication
+                    | RDKafkaErrorCode::SaslAuthenticationFailed
+                    | RDKafkaErrorCode::SSL
+            )
+        ) {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+        } else {
+            // An unreachable broker is the caller's to report, once.
+            tracing::debug!(%error, reason, "Kafka client error during the credential check.");
+        }
+    }
+}
+
+impl ProducerContext for AuthWatch {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }

@@ -4,6 +4,12 @@ pub enum StartupError {
     /// The producer could not be created from the configuration.
     #[error("could not create the Kafka producer")]
     Producer(#[source] rdkafka::error::KafkaError),
+    /// The Kafka TLS/SASL settings cannot work.
+    #[error("invalid Kafka security settings: {0}")]
+    KafkaSecurity(#[from] orch_kafka::SecurityConfigError),
+    /// Kafka refused the credentials or the TLS handshake.
+    #[error("{0}")]
+    KafkaRefused(orch_kafka::TopicSetupError),
     /// The spool directory could not be opened.
     #[error("could not open the spool")]
     Spool(#[from] crate::spool::SpoolOpenError),

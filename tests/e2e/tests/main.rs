@@ -5,6 +5,7 @@
 mod support;
 
 mod dead_letters;
+mod kafka_security;
 mod listing;
 mod metrics;
 mod ops_files;

@@ -42,6 +42,8 @@ pub(crate) struct Pipeline {
     pub(crate) target_url: String,
     /// The test's own database.
     pub(crate) database_url: String,
+    /// The command service's settings.
+    pub(crate) command_config: CommandConfig,
     /// The dispatcher's settings, so a test can stop and start it again.
     pub(crate) dispatcher_config: DispatcherConfig,
     /// The query service's settings, likewise.
@@ -94,15 +96,22 @@ pub(crate) struct Options {
     pub(crate) without_query: bool,
     /// A database of the test's own server, instead of one on the shared server.
     pub(crate) database_url: Option<String>,
+    /// A broker of the test's own and how to log in to it, instead of the
+    /// shared broker in plaintext.
+    pub(crate) kafka: Option<(String, orch_kafka::KafkaSecurity)>,
 }
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     crate::traces::install();
     let prefix = orch_testkit::unique_prefix();
     // Few partitions: a single local broker carries every test's topics.
+    let (bootstrap, security) = options
+        .kafka
+        .unwrap_or_else(|| (bootstrap(), Default::default()));
     let kafka = KafkaConfig {
         kafka_topic_partitions: 3,
-        ..KafkaConfig::local(&bootstrap(), &prefix)
+        security,
+        ..KafkaConfig::local(&bootstrap, &prefix)
     };
     let shutdown = CancellationToken::new();
 
@@ -115,7 +124,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     let target_url = format!("http://{}", target.local_addr());
     tokio::spawn(target.run(shutdown.clone()));
 
-    let command = orch_command::Application::build(CommandConfig {
+    let command_config = CommandConfig {
         listen_addr: any_port(),
         source_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(SOURCE_KEY)).unwrap(),
         max_body_bytes: 64 * 1024,
@@ -130,9 +139,10 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         status_base_url: "http://query.test".into(),
         kafka: kafka.clone(),
         telemetry: quiet(),
-    })
-    .await
-    .expect("command service starts");
+    };
+    let command = orch_command::Application::build(command_config.clone())
+        .await
+        .expect("command service starts");
     let command_url = format!("http://{}", command.local_addr());
     tokio::spawn(command.run(shutdown.clone()));
 
@@ -184,6 +194,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         query_url: String::new(),
         target_url,
         database_url,
+        command_config,
         dispatcher_config,
         query_config,
         dispatcher: None,
