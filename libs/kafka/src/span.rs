@@ -11,13 +11,25 @@ use crate::{KafkaHeaders, header_str};
 /// rdkafka's `Message`), with its topic, partition, offset, event id (the
 /// key) and correlation id, the child of the span that wrote the record.
 /// A macro so the span's code location is the caller's, which tells the
-/// services apart in a trace.
+/// services apart in a trace. The three-argument form takes the parent
+/// already read from the headers (an `orch_telemetry::RemoteParent`).
 #[macro_export]
 macro_rules! consumer_span {
     ($operation:literal, $message:expr) => {{
         let message = $message;
+        let span = $crate::consumer_span!(@span $operation, message);
+        $crate::span::continue_trace(&span, message);
+        span
+    }};
+    ($operation:literal, $message:expr, $parent:expr) => {{
+        let span = $crate::consumer_span!(@span $operation, $message);
+        $parent.adopt(&span);
+        span
+    }};
+    (@span $operation:literal, $message:expr) => {{
+        let message = $message;
         let (event_id, correlation_id) = $crate::span::ids(message);
-        let span = $crate::span::__tracing::info_span!(
+        $crate::span::__tracing::info_span!(
             $operation,
             otel.kind = "consumer",
             messaging.system = "kafka",
@@ -26,9 +38,7 @@ macro_rules! consumer_span {
             messaging.kafka.offset = $crate::span::__Message::offset(message),
             event_id = event_id.as_deref(),
             correlation_id,
-        );
-        $crate::span::continue_trace(&span, message);
-        span
+        )
     }};
 }
 

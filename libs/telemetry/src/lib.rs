@@ -13,7 +13,7 @@ pub use config::{LogFormat, OtlpProtocol, SamplerName, TelemetryConfig, TracesEx
 pub use internal_event::InternalEvent;
 pub use opentelemetry::propagation::{Extractor, Injector};
 pub use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-pub use propagation::{TraceHeaders, continue_trace, is_sampled, trace_headers};
+pub use propagation::{RemoteParent, TraceHeaders, continue_trace, trace_headers};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;

@@ -15,8 +15,6 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 /// One span's trace context, ready to be written as headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceHeaders {
-    /// The 32-hex-digit trace id, stored with the event.
-    pub trace_id: String,
     /// The `traceparent` value naming this span as the parent.
     pub traceparent: String,
     /// The `tracestate` value, when the caller sent vendor state.
@@ -24,6 +22,12 @@ pub struct TraceHeaders {
 }
 
 impl TraceHeaders {
+    /// The 32-hex-digit trace id, stored with the event: the second field of
+    /// the `traceparent` (`00-<trace id>-<span id>-<flags>`).
+    pub fn trace_id(&self) -> &str {
+        self.traceparent.get(3..35).unwrap_or_default()
+    }
+
     /// Reads the context back from header values, e.g. from a spool record.
     pub fn from_values(traceparent: &str, tracestate: Option<&str>) -> Option<Self> {
         let mut carrier = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
@@ -41,7 +45,6 @@ impl TraceHeaders {
         let context = Context::new().with_remote_span_context(span_context.clone());
         TraceContextPropagator::new().inject_context(&context, &mut carrier);
         Self {
-            trace_id: span_context.trace_id().to_string(),
             traceparent: carrier.remove("traceparent").unwrap_or_default(),
             tracestate: carrier
                 .remove("tracestate")
@@ -50,26 +53,42 @@ impl TraceHeaders {
     }
 }
 
-/// Makes `span` continue the trace named in `carrier`'s `traceparent` and
-/// `tracestate`. A missing or malformed header leaves `span` the root of a new
-/// trace, as the W3C spec asks. Call it before the span is first entered.
-pub fn continue_trace(span: &Span, carrier: &dyn Extractor) {
-    let parent = TraceContextPropagator::new().extract(carrier);
-    if parent.span().span_context().is_valid() {
+/// The trace a carrier's `traceparent` and `tracestate` name, read once.
+#[derive(Debug)]
+pub struct RemoteParent(Context);
+
+impl RemoteParent {
+    /// The carrier's trace; `None` when its header is missing or malformed.
+    pub fn extract(carrier: &dyn Extractor) -> Option<Self> {
+        let context = TraceContextPropagator::new().extract(carrier);
+        context
+            .span()
+            .span_context()
+            .is_valid()
+            .then(|| Self(context.clone()))
+    }
+
+    /// Whether the trace is being recorded: work done for an unrecorded trace
+    /// needs no span of its own.
+    pub fn is_sampled(&self) -> bool {
+        self.0.span().span_context().is_sampled()
+    }
+
+    /// Makes `span` a child of this trace. Call it before `span` is entered.
+    pub fn adopt(self, span: &Span) {
         // Fails only when tracing is not initialised; the span then has no
         // context at all, which `trace_headers` makes up for.
-        let _ = span.set_parent(parent);
+        let _ = span.set_parent(self.0);
     }
 }
 
-/// Whether the trace named in `carrier` is being recorded: work done for an
-/// unrecorded trace needs no span of its own.
-pub fn is_sampled(carrier: &dyn Extractor) -> bool {
-    TraceContextPropagator::new()
-        .extract(carrier)
-        .span()
-        .span_context()
-        .is_sampled()
+/// Makes `span` continue the trace named in `carrier`. A missing or malformed
+/// header leaves `span` the root of a new trace, as the W3C spec asks. Call it
+/// before the span is first entered.
+pub fn continue_trace(span: &Span, carrier: &dyn Extractor) {
+    if let Some(parent) = RemoteParent::extract(carrier) {
+        parent.adopt(span);
+    }
 }
 
 /// `span`'s trace context, to send on with what it produces. Without a
@@ -101,7 +120,7 @@ mod tests {
     #[test]
     fn header_values_round_trip() {
         let headers = TraceHeaders::from_values(EXAMPLE, Some("vendor=1")).unwrap();
-        assert_eq!(headers.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(headers.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(headers.traceparent, EXAMPLE);
         assert_eq!(headers.tracestate.as_deref(), Some("vendor=1"));
     }
@@ -122,16 +141,18 @@ mod tests {
     #[test]
     fn the_sampled_flag_is_read_from_the_carrier() {
         let carrier = |parent: &str| HashMap::from([("traceparent".to_owned(), parent.to_owned())]);
-        assert!(is_sampled(&carrier(EXAMPLE)));
-        assert!(!is_sampled(&carrier(&EXAMPLE.replace("-01", "-00"))));
-        assert!(!is_sampled(&HashMap::<String, String>::new()));
+        let sampled =
+            |parent: &str| RemoteParent::extract(&carrier(parent)).map(|p| p.is_sampled());
+        assert_eq!(sampled(EXAMPLE), Some(true));
+        assert_eq!(sampled(&EXAMPLE.replace("-01", "-00")), Some(false));
+        assert!(RemoteParent::extract(&HashMap::<String, String>::new()).is_none());
     }
 
     #[test]
     fn without_a_subscriber_each_span_gets_a_fresh_valid_root() {
         let a = trace_headers(&Span::none());
         let b = trace_headers(&Span::none());
-        assert_ne!(a.trace_id, b.trace_id);
+        assert_ne!(a.trace_id(), b.trace_id());
         assert_eq!(TraceHeaders::from_values(&a.traceparent, None), Some(a));
     }
 }

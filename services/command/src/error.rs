@@ -4,10 +4,7 @@ pub enum StartupError {
     /// The producer could not be created from the configuration.
     #[error("could not create the Kafka producer")]
     Producer(#[source] rdkafka::error::KafkaError),
-    /// The Kafka TLS/SASL settings cannot work.
-    #[error("invalid Kafka security settings: {0}")]
-    KafkaSecurity(#[from] orch_kafka::SecurityConfigError),
-    /// Kafka refused the credentials or the TLS handshake.
+    /// The Kafka TLS/SASL settings cannot work, or Kafka refused them.
     #[error("{0}")]
     KafkaRefused(orch_kafka::TopicSetupError),
     /// The spool directory could not be opened.

@@ -33,14 +33,14 @@ impl InternalEvent for EventAccepted {
 /// An event was answered 503: it could not be made durable. The source was
 /// told, so nothing is lost, but it is the one failure the source sees.
 #[derive(Debug)]
-pub(crate) enum EventNotDurable<E> {
+pub(crate) enum EventNotDurable<'a> {
     /// Neither Kafka nor the spool took it within the request deadline.
     Deadline,
     /// Neither Kafka nor the spool would take it.
-    Failed(E),
+    Failed(&'a dyn std::error::Error),
 }
 
-impl<E: Display> InternalEvent for EventNotDurable<E> {
+impl InternalEvent for EventNotDurable<'_> {
     fn emit(self) {
         let reason = match self {
             Self::Deadline => {

@@ -32,17 +32,13 @@ impl SpooledRecord {
         })
     }
 
-    /// The headers to send it with; a traceparent that no longer parses (an
-    /// older build's spool) still goes out as it was written.
+    /// The headers to send it with, exactly as they were written.
     pub(crate) fn context(&self) -> RecordContext {
-        let trace = TraceHeaders::from_values(&self.traceparent, self.tracestate.as_deref())
-            .unwrap_or_else(|| TraceHeaders {
-                trace_id: String::new(),
+        RecordContext {
+            trace: TraceHeaders {
                 traceparent: self.traceparent.clone(),
                 tracestate: self.tracestate.clone(),
-            });
-        RecordContext {
-            trace,
+            },
             correlation_id: self.correlation_id.clone(),
         }
     }
@@ -82,7 +78,7 @@ mod tests {
         let old = format!(r#"{{"key":"e1","traceparent":"{PARENT}","value":{{"id":"e1"}}}}"#);
         let back = SpooledRecord::decode(old.as_bytes()).unwrap();
         assert_eq!(
-            back.context().trace.trace_id,
+            back.context().trace.trace_id(),
             "4bf92f3577b34da6a3ce929d0e0e4736"
         );
         assert_eq!(back.context().correlation_id, None);

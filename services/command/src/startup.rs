@@ -41,16 +41,18 @@ impl Application {
     /// Creates missing topics, builds the producer and binds the listen address.
     pub async fn build(config: CommandConfig) -> Result<Self, StartupError> {
         crate::metrics_catalogue::register();
-        // A broken security setting is not an outage to ride out: refuse to start.
-        config.kafka.security.check()?;
         // The command service must start while Kafka is down (the spool takes
         // events meanwhile), so missing topics are created in the background.
         match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&config.kafka)).await
         {
             Ok(Ok(())) => {}
-            // Wrong credentials are not an outage the spool should ride out:
-            // every event would pile up there. Refuse to start instead.
-            Ok(Err(error @ orch_kafka::TopicSetupError::Authentication(_))) => {
+            // Broken security settings or refused credentials are not an
+            // outage the spool should ride out: every event would pile up
+            // there. Refuse to start instead.
+            Ok(Err(
+                error @ (orch_kafka::TopicSetupError::Security(_)
+                | orch_kafka::TopicSetupError::Authentication(_)),
+            )) => {
                 return Err(StartupError::KafkaRefused(error));
             }
             Ok(Err(error)) => {

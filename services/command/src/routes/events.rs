@@ -87,7 +87,7 @@ pub(crate) struct AcceptedEvent {
     security(("api_key" = [])),
     tag = "events"
 )]
-#[tracing::instrument(name = "accept_event", skip_all, fields(event_id = Empty, correlation_id = Empty))]
+#[tracing::instrument(name = "accept_event", skip_all, fields(event_id = Empty))]
 pub(crate) async fn accept(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -120,11 +120,7 @@ pub(crate) async fn accept(
         Err(errors) => return Problem::invalid_fields(errors).into_response(),
     };
 
-    let span = tracing::Span::current();
-    span.record("event_id", event.id.as_str());
-    if let Some(id) = &correlation_id {
-        span.record("correlation_id", id.as_str());
-    }
+    tracing::Span::current().record("event_id", event.id.as_str());
     // The record's headers name the publish span, so the dispatcher's and the
     // projector's spans hang under the write that handed the event to Kafka.
     let publish_span = tracing::info_span!(
@@ -144,7 +140,7 @@ pub(crate) async fn accept(
             event.name,
             event.body,
             event.timestamp.utc(),
-            context.trace.trace_id.clone(),
+            context.trace.trace_id().to_owned(),
             event.extra,
         )
     };
@@ -156,14 +152,14 @@ pub(crate) async fn accept(
         Ok(Ok(Durable::Kafka)) => DurableIn::Kafka,
         Ok(Ok(Durable::Spool)) => DurableIn::Spool,
         Err(_) => {
-            EventNotDurable::<&str>::Deadline.emit();
+            EventNotDurable::Deadline.emit();
             return Problem::unavailable(
                 "The event could not be made durable in time, so it was not accepted; send it again later.",
             )
             .into_response();
         }
         Ok(Err(error)) => {
-            EventNotDurable::Failed(error).emit();
+            EventNotDurable::Failed(&error).emit();
             return Problem::unavailable(
                 "The event could not be made durable, so it was not accepted; send it again later.",
             )

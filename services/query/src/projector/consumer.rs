@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use orch_contracts::Topics;
 use orch_kafka::{KafkaHeaders, LagContext};
-use orch_telemetry::InternalEvent as _;
+use orch_telemetry::{InternalEvent as _, RemoteParent};
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
@@ -192,11 +192,10 @@ async fn write_batches(
 /// A span for `message` continuing the trace in its headers, when that trace
 /// is being recorded.
 fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
-    let headers = KafkaHeaders(message.headers()?);
-    if !orch_telemetry::is_sampled(&headers) {
-        return None;
-    }
-    Some(orch_kafka::consumer_span!("project_record", message))
+    let parent = RemoteParent::extract(&KafkaHeaders(message.headers()?))?;
+    parent
+        .is_sampled()
+        .then(|| orch_kafka::consumer_span!("project_record", message, parent))
 }
 
 /// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
