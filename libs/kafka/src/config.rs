@@ -70,6 +70,12 @@ impl KafkaConfig {
         config
     }
 
+    /// The context every client of this deployment is created with, so it
+    /// can answer token requests (MSK IAM).
+    pub fn auth_context(&self) -> crate::AuthContext {
+        crate::AuthContext::new(self.security.tokens())
+    }
+
     /// A consumer in `group_id` that commits only offsets the caller stored,
     /// which callers do only once a record's effect is durable.
     pub fn consumer_config(&self, client_id: &str, group_id: &str) -> ClientConfig {

@@ -31,13 +31,24 @@ pub fn record_consumer_lag(consumer: &'static str, statistics: &Statistics) {
 
 /// A consumer context that only exports lag, for consumers that need no
 /// other hooks. Create the consumer with `statistics.interval.ms` set.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LagContext {
     /// The `consumer` label: which service's consumer this is.
     pub consumer: &'static str,
+    /// Where the client's MSK IAM tokens come from.
+    pub tokens: crate::TokenSource,
 }
 
 impl ClientContext for LagContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = crate::TOKEN_AUTH_BUILT;
+
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.tokens.token()
+    }
+
     fn stats(&self, statistics: Statistics) {
         record_consumer_lag(self.consumer, &statistics);
     }

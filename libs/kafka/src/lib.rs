@@ -1,15 +1,22 @@
 //! What every service needs to talk to Kafka: one typed configuration, topic
-//! creation at start-up, the record headers that carry trace context, and
-//! consumer lag as a metric.
+//! creation at start-up, the record headers that carry trace context,
+//! consumer lag as a metric, and the client contexts that answer MSK IAM's
+//! token requests.
 
+mod auth;
 mod config;
 mod headers;
 mod lag;
+#[cfg(feature = "msk-iam")]
+mod msk_iam;
 mod security;
 #[doc(hidden)]
 pub mod span;
 mod topics;
 
+pub use auth::{
+    AuthContext, BaseConsumer, FutureProducer, StreamConsumer, TOKEN_AUTH_BUILT, TokenSource,
+};
 pub use config::KafkaConfig;
 pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};

@@ -50,6 +50,10 @@ pub enum SaslMechanism {
     /// Username and password as they are: only over TLS.
     #[value(name = "PLAIN")]
     Plain,
+    /// AWS MSK IAM: OAUTHBEARER with tokens signed by the AWS credentials
+    /// the process has (IRSA on EKS). Needs a build with the `msk-iam` feature.
+    #[value(name = "AWS_MSK_IAM")]
+    AwsMskIam,
 }
 
 impl SaslMechanism {
@@ -58,6 +62,15 @@ impl SaslMechanism {
             Self::ScramSha512 => "SCRAM-SHA-512",
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::Plain => "PLAIN",
+            Self::AwsMskIam => "OAUTHBEARER",
+        }
+    }
+
+    /// The name the variable takes, for messages.
+    fn as_setting(self) -> &'static str {
+        match self {
+            Self::AwsMskIam => "AWS_MSK_IAM",
+            other => other.as_librdkafka(),
         }
     }
 }
@@ -74,6 +87,17 @@ pub enum SecurityConfigError {
     /// A username/password mechanism without both.
     #[error("KAFKA_SASL_MECHANISM={0} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")]
     MissingCredentials(&'static str),
+    /// MSK IAM asked of a build that cannot sign its tokens.
+    #[error(
+        "KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs a build with the msk-iam feature (cargo build --features msk-iam; images: --build-arg FEATURES=msk-iam)"
+    )]
+    IamNotBuilt,
+    /// MSK IAM without the region its tokens are signed for.
+    #[error("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs AWS_REGION")]
+    MissingRegion,
+    /// MSK IAM over a connection MSK does not offer it on.
+    #[error("KAFKA_SASL_MECHANISM=AWS_MSK_IAM needs KAFKA_SECURITY_PROTOCOL=sasl_ssl, not {0}")]
+    IamWithoutTls(&'static str),
     /// The CA file named does not exist.
     #[error("KAFKA_SSL_CA_LOCATION {0:?} is not a readable file")]
     CaNotFound(PathBuf),
@@ -88,7 +112,8 @@ pub struct KafkaSecurity {
           default_value_t = SecurityProtocol::Plaintext)]
     pub kafka_security_protocol: SecurityProtocol,
 
-    /// `SCRAM-SHA-512`, `SCRAM-SHA-256` or `PLAIN`; required with SASL.
+    /// `SCRAM-SHA-512`, `SCRAM-SHA-256`, `PLAIN` or `AWS_MSK_IAM`; required
+    /// with SASL.
     #[arg(long, env = "KAFKA_SASL_MECHANISM", value_enum, ignore_case = true)]
     pub kafka_sasl_mechanism: Option<SaslMechanism>,
 
@@ -104,6 +129,10 @@ pub struct KafkaSecurity {
     /// system's trust store (enough for MSK).
     #[arg(long, env = "KAFKA_SSL_CA_LOCATION")]
     pub kafka_ssl_ca_location: Option<PathBuf>,
+
+    /// The AWS region MSK IAM tokens are signed for.
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -119,6 +148,7 @@ impl Default for KafkaSecurity {
             kafka_sasl_username: None,
             kafka_sasl_password: None,
             kafka_ssl_ca_location: None,
+            aws_region: None,
         }
     }
 }
@@ -138,13 +168,24 @@ impl KafkaSecurity {
                     protocol.as_librdkafka(),
                 ));
             }
+            (true, Some(SaslMechanism::AwsMskIam)) => {
+                if !crate::TOKEN_AUTH_BUILT {
+                    return Err(SecurityConfigError::IamNotBuilt);
+                }
+                if protocol != SecurityProtocol::SaslSsl {
+                    return Err(SecurityConfigError::IamWithoutTls(protocol.as_librdkafka()));
+                }
+                if self.aws_region.as_deref().is_none_or(str::is_empty) {
+                    return Err(SecurityConfigError::MissingRegion);
+                }
+            }
             (true, Some(mechanism)) => {
                 let has = |value: Option<&str>| value.is_some_and(|v| !v.is_empty());
                 if !has(self.kafka_sasl_username.as_deref())
                     || !has(self.kafka_sasl_password.as_ref().map(|p| p.expose_secret()))
                 {
                     return Err(SecurityConfigError::MissingCredentials(
-                        mechanism.as_librdkafka(),
+                        mechanism.as_setting(),
                     ));
                 }
             }
@@ -156,6 +197,17 @@ impl KafkaSecurity {
             return Err(SecurityConfigError::CaNotFound(path.clone()));
         }
         Ok(())
+    }
+
+    /// Where the clients' OAUTHBEARER tokens come from.
+    pub fn tokens(&self) -> crate::TokenSource {
+        #[cfg(feature = "msk-iam")]
+        if self.kafka_sasl_mechanism == Some(SaslMechanism::AwsMskIam)
+            && let Some(region) = &self.aws_region
+        {
+            return crate::TokenSource::msk_iam(region.clone());
+        }
+        crate::TokenSource::default()
     }
 
     /// Adds the security settings to a client configuration.
@@ -190,7 +242,45 @@ mod tests {
             kafka_sasl_username: Some("orch".into()),
             kafka_sasl_password: Some(SecretString::from("s3cret".to_owned())),
             kafka_ssl_ca_location: None,
+            aws_region: None,
         }
+    }
+
+    #[test]
+    fn msk_iam_needs_tls_a_region_and_the_feature() {
+        let iam = KafkaSecurity {
+            kafka_security_protocol: SecurityProtocol::SaslSsl,
+            kafka_sasl_mechanism: Some(SaslMechanism::AwsMskIam),
+            aws_region: Some("eu-west-1".into()),
+            ..KafkaSecurity::default()
+        };
+        if !crate::TOKEN_AUTH_BUILT {
+            assert_eq!(iam.check(), Err(SecurityConfigError::IamNotBuilt));
+            assert!(
+                iam.check()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("--features msk-iam")
+            );
+            return;
+        }
+        assert_eq!(iam.check(), Ok(()));
+        let no_region = KafkaSecurity {
+            aws_region: None,
+            ..iam.clone()
+        };
+        assert_eq!(no_region.check(), Err(SecurityConfigError::MissingRegion));
+        let no_tls = KafkaSecurity {
+            kafka_security_protocol: SecurityProtocol::SaslPlaintext,
+            ..iam.clone()
+        };
+        assert_eq!(
+            no_tls.check(),
+            Err(SecurityConfigError::IamWithoutTls("sasl_plaintext"))
+        );
+        let mut config = ClientConfig::new();
+        iam.apply(&mut config);
+        assert_eq!(config.get("sasl.mechanism"), Some("OAUTHBEARER"));
     }
 
     #[test]

@@ -3,7 +3,6 @@ use std::time::Duration;
 
 use rdkafka::ClientContext;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
 use rdkafka::types::RDKafkaErrorCode;
@@ -43,9 +42,9 @@ pub enum TopicSetupError {
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> {
     config.security.check()?;
     check_credentials(config).await?;
-    let admin: AdminClient<DefaultClientContext> = config
+    let admin: AdminClient<crate::AuthContext> = config
         .client_config("orchestrator-admin")
-        .create()
+        .create_with_context(config.auth_context())
         .map_err(TopicSetupError::Client)?;
     let topics = config.topics();
     let retention = config.kafka_topic_retention_ms.to_string();
@@ -84,7 +83,10 @@ const CREDENTIALS_WAIT: Duration = Duration::from_secs(30);
 /// error instead, which only a polled client sees. An unreachable broker is
 /// not an error here: the caller's own request reports it.
 async fn check_credentials(config: &KafkaConfig) -> Result<(), TopicSetupError> {
-    let watch = AuthWatch::default();
+    let watch = AuthWatch {
+        failure: Arc::default(),
+        tokens: config.security.tokens(),
+    };
     let probe: BaseProducer<AuthWatch> = config
         .client_config("orchestrator-probe")
         .create_with_context(watch.clone())
@@ -111,16 +113,31 @@ async fn check_credentials(config: &KafkaConfig) -> Result<(), TopicSetupError> 
 }
 
 /// Remembers an authentication or TLS failure reported by librdkafka.
-#[derive(Debug, Clone, Default)]
-struct AuthWatch(Arc<Mutex<Option<String>>>);
+#[derive(Debug, Clone)]
+struct AuthWatch {
+    failure: Arc<Mutex<Option<String>>>,
+    tokens: crate::TokenSource,
+}
 
 impl AuthWatch {
     fn failure(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
 impl ClientContext for AuthWatch {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = crate::TOKEN_AUTH_BUILT;
+
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.tokens.token()
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         let code = error.rdkafka_error_code();
         if matches!(
@@ -131,7 +148,7 @@ impl ClientContext for AuthWatch {
                     | RDKafkaErrorCode::SSL
             )
         ) {
-            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+            *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
         } else {
             // An unreachable broker is the caller's to report, once.
             tracing::debug!(%error, reason, "Kafka client error during the credential check.");

@@ -9,8 +9,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::future::join_all;
+use orch_kafka::FutureProducer;
 use orch_telemetry::InternalEvent as _;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use tokio_util::sync::CancellationToken;
 
 use crate::internal_events::{SpoolForwarded, SpoolReadFailed};

@@ -3,9 +3,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use orch_contracts::RawEventRecord;
+use orch_kafka::FutureProducer;
 use orch_kafka::RecordContext;
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureRecord, Producer};
 
 use crate::CommandConfig;
 use crate::internal_events::ProduceFailed;
@@ -70,7 +71,7 @@ impl Publisher {
                 "message.timeout.ms",
                 config.kafka_message_timeout_ms.to_string(),
             )
-            .create()?;
+            .create_with_context(config.kafka.auth_context())?;
         Ok(Self {
             producer,
             spool,

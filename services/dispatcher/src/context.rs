@@ -27,9 +27,19 @@ pub(crate) struct DispatchContext {
     pub(crate) pacer: Arc<Pacer>,
     pub(crate) group_rate: f64,
     pub(crate) topic: String,
+    pub(crate) tokens: orch_kafka::TokenSource,
 }
 
 impl ClientContext for DispatchContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = orch_kafka::TOKEN_AUTH_BUILT;
+
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.tokens.token()
+    }
+
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
         orch_kafka::record_consumer_lag("dispatcher", &statistics);
     }

@@ -2,10 +2,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::{DeadLetterRecord, StatusRecord};
+use orch_kafka::FutureProducer;
 use orch_kafka::RecordContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use serde::Serialize;
 use tracing::Instrument as _;
@@ -30,7 +31,7 @@ impl OutcomeWriter {
             .set("acks", "all")
             .set("linger.ms", "5")
             .set("compression.type", "lz4")
-            .create()?;
+            .create_with_context(config.kafka.auth_context())?;
         let topics = config.kafka.topics();
         Ok(Self {
             producer,

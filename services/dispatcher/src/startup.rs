@@ -60,6 +60,7 @@ impl Application {
             pacer: pacer.clone(),
             group_rate: f64::from(config.rate_limit_per_sec),
             topic: config.kafka.topics().raw,
+            tokens: config.kafka.security.tokens(),
         };
         let consumer = consumer::build(&config, context)?;
         let listener = TcpListener::bind(config.listen_addr).await?;

@@ -37,6 +37,7 @@ async fn with_credentials_the_services_deliver_over_sasl_ssl_and_without_them_th
         kafka_sasl_username: Some(USER.into()),
         kafka_sasl_password: password.map(|p| SecretString::from(p.to_owned())),
         kafka_ssl_ca_location: Some(broker.ca_location()),
+        aws_region: None,
     };
     let pipeline = spawn_pipeline(Options {
         kafka: Some((

@@ -3,6 +3,7 @@
 
 pub mod groups;
 pub mod offsets;
+pub mod probe;
 pub mod rebuild;
 pub mod redrive;
 pub mod replay;

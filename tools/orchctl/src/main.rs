@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{groups, rebuild, redrive, replay};
+use orchctl::{groups, probe, rebuild, redrive, replay};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -31,6 +31,8 @@ enum Command {
     /// Work with the read model in Postgres.
     #[command(subcommand)]
     Projection(ProjectionCommand),
+    /// GET a URL and succeed only on a 2xx: the containers' healthcheck.
+    Probe(probe::ProbeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Event(args) => event::run(args).await,
         Command::HashKey(args) => hash_key::run(args),
+        Command::Probe(args) => probe::run(args).await,
         Command::Replay(args) => {
             let plan = tokio::task::spawn_blocking(move || replay::replay(&args)).await??;
             replay::print(&plan);

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use orch_kafka::BaseConsumer;
+use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 
 /// How long one Kafka request may take before orchctl gives up.
@@ -47,7 +48,7 @@ pub fn group_handle(
         .client_config("orchctl")
         .set("group.id", group)
         .set("enable.auto.commit", "false")
-        .create()
+        .create_with_context(kafka.auth_context())
 }
 
 /// The group's live members (empty when the group is empty or unknown).

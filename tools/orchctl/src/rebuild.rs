@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use orch_kafka::BaseConsumer;
 use orch_query::rebuild::{self, Checksum, Difference, LogEnd, SchemaName};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
 

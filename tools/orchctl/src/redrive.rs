@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use orch_contracts::{DeadLetterRecord, RawEventRecord};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use orch_kafka::{BaseConsumer, FutureProducer};
+use rdkafka::consumer::Consumer;
+use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use time::OffsetDateTime;
 
@@ -90,7 +91,7 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
         .client_config("orchctl")
         .set("enable.idempotence", "true")
         .set("acks", "all")
-        .create()
+        .create_with_context(args.kafka.auth_context())
         .context("Could not create a Kafka producer")?;
     for (done, event) in chosen.iter().enumerate() {
         let payload = orch_contracts::to_json(event);

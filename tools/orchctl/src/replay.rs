@@ -4,7 +4,8 @@
 //! they would overwrite the new offsets with their own at the next commit.
 
 use anyhow::Context;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use orch_kafka::BaseConsumer;
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
 

@@ -32,6 +32,7 @@ pub(crate) fn build(config: &QueryConfig) -> Result<ProjectorConsumer, rdkafka::
         .consumer_config("orch-projector", &config.group_id)
         .create_with_context(LagContext {
             consumer: "projector",
+            tokens: config.kafka.security.tokens(),
         })?;
     let topics = config.kafka.topics();
     consumer.subscribe(&[&topics.raw, &topics.status])?;

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use orch_kafka::KafkaConfig;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use orch_kafka::StreamConsumer;
+use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use sqlx::PgPool;
@@ -43,7 +44,7 @@ pub async fn project_log(
         .set("group.id", "orch-rebuild")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
-        .create()?;
+        .create_with_context(kafka.auth_context())?;
     let mut pending: HashMap<(String, i32), i64> = ends
         .iter()
         .filter(|end| end.high > end.low)
