@@ -31,18 +31,17 @@ impl MskIam {
     /// runs on a thread and runtime of its own rather than on the caller's.
     pub(crate) fn token(&self) -> Result<OAuthToken, Box<dyn Error>> {
         let region = self.region.clone();
-        let signed = std::thread::spawn(move || {
+        let signed = std::thread::spawn(move || -> Result<(String, i64), String> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()?;
-            runtime
-                .block_on(async {
-                    tokio::time::timeout(TOKEN_TIMEOUT, generate_auth_token(region))
-                        .await
-                        .map_err(|_| "signing an MSK IAM token took longer than 10 s")?
-                        .map_err(|error| format!("could not sign an MSK IAM token: {error}"))
-                })
-                .map_err(Box::<dyn Error + Send + Sync>::from)
+                .build()
+                .map_err(|error| format!("could not start the MSK IAM signer: {error}"))?;
+            runtime.block_on(async {
+                tokio::time::timeout(TOKEN_TIMEOUT, generate_auth_token(region))
+                    .await
+                    .map_err(|_| "signing an MSK IAM token took longer than 10 s".to_owned())?
+                    .map_err(|error| format!("could not sign an MSK IAM token: {error}"))
+            })
         })
         .join()
         .map_err(|_| "the MSK IAM token thread panicked")??;
