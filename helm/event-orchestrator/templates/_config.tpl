@@ -1,0 +1,143 @@
+{{/*
+Each component's non-secret environment, as ConfigMap data. Pods carry a
+checksum of exactly this text, so a change to it rolls only that component.
+Empty optional values are left out, so the service's own default applies.
+*/}}
+
+{{- define "eo.config.kafka" -}}
+{{- $k := .Values.kafka -}}
+KAFKA_BOOTSTRAP_SERVERS: {{ $k.bootstrapServers | quote }}
+KAFKA_TOPIC_PREFIX: {{ $k.topicPrefix | quote }}
+KAFKA_TOPIC_PARTITIONS: {{ include "eo.envValue" $k.topicPartitions }}
+KAFKA_TOPIC_REPLICATION_FACTOR: {{ include "eo.envValue" $k.topicReplicationFactor }}
+KAFKA_TOPIC_RETENTION_MS: {{ include "eo.envValue" $k.topicRetentionMs }}
+KAFKA_SECURITY_PROTOCOL: {{ lower $k.securityProtocol | quote }}
+{{- if include "eo.saslEnabled" . }}
+KAFKA_SASL_MECHANISM: {{ $k.saslMechanism | quote }}
+{{- end }}
+{{- if include "eo.mskIam" . }}
+AWS_REGION: {{ $k.awsRegion | quote }}
+{{- end }}
+{{- with include "eo.kafkaCaPath" . }}
+KAFKA_SSL_CA_LOCATION: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "eo.config.telemetry" -}}
+{{- $t := .Values.telemetry -}}
+LOG_FORMAT: {{ $t.logFormat | quote }}
+RUST_LOG: {{ $t.rustLog | quote }}
+{{- with $t.otlpEndpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: {{ $t.otlpProtocol | quote }}
+{{- end }}
+OTEL_TRACES_SAMPLER: {{ $t.tracesSampler | quote }}
+{{- with $t.tracesSamplerArg }}
+OTEL_TRACES_SAMPLER_ARG: {{ include "eo.envValue" . }}
+{{- end }}
+{{- with $t.resourceAttributes }}
+OTEL_RESOURCE_ATTRIBUTES: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "eo.config.command" -}}
+{{- $c := .Values.command.config -}}
+COMMAND_LISTEN_ADDR: "0.0.0.0:8080"
+COMMAND_SPOOL_DIR: "/var/lib/orch/spool"
+COMMAND_MAX_BODY_BYTES: {{ include "eo.envValue" $c.maxBodyBytes }}
+COMMAND_PUBLISH_BUDGET_MS: {{ include "eo.envValue" $c.publishBudgetMs }}
+COMMAND_REQUEST_DEADLINE_MS: {{ include "eo.envValue" $c.requestDeadlineMs }}
+COMMAND_KAFKA_LINGER_MS: {{ include "eo.envValue" $c.kafkaLingerMs }}
+COMMAND_KAFKA_BATCH_BYTES: {{ include "eo.envValue" $c.kafkaBatchBytes }}
+COMMAND_KAFKA_MESSAGE_TIMEOUT_MS: {{ include "eo.envValue" $c.kafkaMessageTimeoutMs }}
+COMMAND_SPOOL_MAX_BYTES: {{ include "eo.envValue" $c.spoolMaxBytes }}
+COMMAND_SPOOL_SEGMENT_BYTES: {{ include "eo.envValue" $c.spoolSegmentBytes }}
+COMMAND_STATUS_BASE_URL: {{ include "eo.statusBaseUrl" . | quote }}
+{{ include "eo.config.kafka" . }}
+{{ include "eo.config.telemetry" . }}
+{{- end }}
+
+{{- define "eo.config.dispatcher" -}}
+{{- $c := .Values.dispatcher.config -}}
+DISPATCHER_LISTEN_ADDR: "0.0.0.0:8081"
+DISPATCHER_GROUP_ID: {{ $c.groupId | quote }}
+DISPATCHER_TARGET_URL: {{ include "eo.dispatcherTargetUrl" . | quote }}
+DISPATCHER_REQUEST_TIMEOUT_MS: {{ include "eo.envValue" $c.requestTimeoutMs }}
+DISPATCHER_RATE_LIMIT_PER_SEC: {{ include "eo.envValue" $c.rateLimitPerSec }}
+DISPATCHER_MAX_IN_FLIGHT_PER_PARTITION: {{ include "eo.envValue" $c.maxInFlightPerPartition }}
+DISPATCHER_MAX_ATTEMPTS: {{ include "eo.envValue" $c.maxAttempts }}
+DISPATCHER_MAX_RETRY_ELAPSED_MS: {{ include "eo.envValue" $c.maxRetryElapsedMs }}
+DISPATCHER_SHUTDOWN_GRACE_MS: {{ include "eo.envValue" $c.shutdownGraceMs }}
+DISPATCHER_MAX_POLL_INTERVAL_MS: {{ include "eo.envValue" $c.maxPollIntervalMs }}
+DISPATCHER_BACKOFF_BASE_MS: {{ include "eo.envValue" $c.backoffBaseMs }}
+DISPATCHER_BACKOFF_MAX_MS: {{ include "eo.envValue" $c.backoffMaxMs }}
+DISPATCHER_BRAND: {{ $c.brand | quote }}
+{{ include "eo.config.kafka" . }}
+{{ include "eo.config.telemetry" . }}
+{{- end }}
+
+{{- define "eo.config.query" -}}
+{{- $c := .Values.query.config -}}
+QUERY_LISTEN_ADDR: "0.0.0.0:8082"
+QUERY_GROUP_ID: {{ $c.groupId | quote }}
+QUERY_DB_MAX_CONNECTIONS: {{ include "eo.envValue" $c.dbMaxConnections }}
+QUERY_BATCH_MAX: {{ include "eo.envValue" $c.batchMax }}
+QUERY_BATCH_WAIT_MS: {{ include "eo.envValue" $c.batchWaitMs }}
+QUERY_WRITERS: {{ include "eo.envValue" $c.writers }}
+{{- with $c.traceUrlTemplate }}
+QUERY_TRACE_URL_TEMPLATE: {{ . | quote }}
+{{- end }}
+{{ include "eo.config.kafka" . }}
+{{ include "eo.config.telemetry" . }}
+{{- end }}
+
+{{- define "eo.config.sandboxTarget" -}}
+{{- $c := .Values.sandboxTarget.config -}}
+SANDBOX_LISTEN_ADDR: "0.0.0.0:8090"
+SANDBOX_RATE_LIMIT_PER_SEC: {{ include "eo.envValue" $c.rateLimitPerSec }}
+SANDBOX_RATE_LIMIT_BURST: {{ include "eo.envValue" $c.rateLimitBurst }}
+SANDBOX_RATE_LIMIT_MODE: {{ $c.rateLimitMode | quote }}
+SANDBOX_WINDOW_MS: {{ include "eo.envValue" $c.windowMs }}
+SANDBOX_FAULTS: {{ $c.faults | quote }}
+{{ include "eo.config.telemetry" . }}
+{{- end }}
+
+{{/*
+Environment read from existing Secrets, by explicit key, so a Secret that
+lacks a key stops the pod with CreateContainerConfigError naming it.
+*/}}
+{{- define "eo.secretEnv" -}}
+{{- $root := .root }}
+{{- $v := index $root.Values .component }}
+{{- $refs := list }}
+{{- if eq .component "command" }}
+{{- $refs = append $refs (list "COMMAND_SOURCE_KEY_HASHES" $v.existingSecret $v.secretKeys.sourceKeyHashes) }}
+{{- else if eq .component "query" }}
+{{- $refs = append $refs (list "QUERY_READER_KEY_HASHES" $v.existingSecret $v.secretKeys.readerKeyHashes) }}
+{{- $refs = append $refs (list "DATABASE_URL" $v.existingSecret $v.secretKeys.databaseUrl) }}
+{{- else if eq .component "dispatcher" }}
+{{- if include "eo.dispatcherUsesSandbox" $root }}
+{{- with $root.Values.sandboxTarget.existingSecret }}
+{{- $refs = append $refs (list "DISPATCHER_TARGET_TOKEN" . $root.Values.sandboxTarget.secretKeys.token) }}
+{{- end }}
+{{- else }}
+{{- $refs = append $refs (list "DISPATCHER_TARGET_TOKEN" $v.existingSecret $v.secretKeys.targetToken) }}
+{{- end }}
+{{- else if eq .component "sandboxTarget" }}
+{{- with $v.existingSecret }}
+{{- $refs = append $refs (list "SANDBOX_TOKEN" . $v.secretKeys.token) }}
+{{- end }}
+{{- end }}
+{{- if and (include "eo.usesKafka" .) (include "eo.saslCredentials" $root) }}
+{{- $kafkaSecret := include "eo.kafkaSecretName" . }}
+{{- $refs = append $refs (list "KAFKA_SASL_USERNAME" $kafkaSecret $root.Values.kafka.secretKeys.username) }}
+{{- $refs = append $refs (list "KAFKA_SASL_PASSWORD" $kafkaSecret $root.Values.kafka.secretKeys.password) }}
+{{- end }}
+{{- range $refs }}
+- name: {{ index . 0 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ index . 1 | quote }}
+      key: {{ index . 2 | quote }}
+{{- end }}
+{{- end }}
