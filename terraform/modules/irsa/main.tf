@@ -1,0 +1,177 @@
+locals {
+  # What each workload touches in Kafka, straight from the topic table in
+  # docs/architecture.md. Producers need WriteDataIdempotently because the
+  # command service and the dispatcher run idempotent producers.
+  kafka = {
+    command = {
+      write  = ["events.raw"]
+      read   = []
+      groups = []
+    }
+    dispatcher = {
+      write  = ["events.status", "events.dlq"]
+      read   = ["events.raw"]
+      groups = [var.dispatcher_group_id]
+    }
+    query = {
+      write  = []
+      read   = ["events.raw", "events.status"]
+      groups = [var.projector_group_id]
+    }
+    dlq_archiver = {
+      write  = []
+      read   = ["events.dlq"]
+      groups = [var.dlq_archiver_group_id]
+    }
+  }
+
+  roles = { for k, v in local.kafka : k => v if k != "dlq_archiver" || var.dlq_archive != null }
+
+  # arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -> topic/... and group/...
+  kafka_topic_base = "${replace(var.msk_cluster_arn, ":cluster/", ":topic/")}/${var.topic_prefix}"
+  kafka_group_base = "${replace(var.msk_cluster_arn, ":cluster/", ":group/")}/"
+  all_topics       = ["events.raw", "events.status", "events.dlq"]
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = local.roles
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer_host}:sub"
+      values   = ["system:serviceaccount:${var.namespace}:${var.service_accounts[each.key]}"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer_host}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = local.roles
+
+  name                 = "${var.name}-${replace(each.key, "_", "-")}"
+  description          = "IRSA role of ${var.namespace}/${var.service_accounts[each.key]}"
+  assume_role_policy   = data.aws_iam_policy_document.assume[each.key].json
+  max_session_duration = 3600
+}
+
+data "aws_iam_policy_document" "this" {
+  for_each = local.roles
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth ? [1] : []
+    content {
+      sid = "KafkaCluster"
+      actions = concat(
+        ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+        length(each.value.write) > 0 ? ["kafka-cluster:WriteDataIdempotently"] : [],
+      )
+      resources = [var.msk_cluster_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && length(each.value.write) > 0 ? [1] : []
+    content {
+      sid       = "KafkaProduce"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+      resources = [for t in each.value.write : "${local.kafka_topic_base}${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && length(each.value.read) > 0 ? [1] : []
+    content {
+      sid       = "KafkaConsume"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      resources = [for t in each.value.read : "${local.kafka_topic_base}${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && length(each.value.groups) > 0 ? [1] : []
+    content {
+      sid       = "KafkaConsumerGroup"
+      actions   = ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]
+      resources = [for g in each.value.groups : "${local.kafka_group_base}${g}"]
+    }
+  }
+
+  # Every service asks for all three topics at start and stops on a refusal,
+  # even for topics that exist (authorization is checked before existence).
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && var.allow_create_topics && each.key != "dlq_archiver" ? [1] : []
+    content {
+      sid       = "KafkaCreateTopics"
+      actions   = ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic"]
+      resources = [for t in local.all_topics : "${local.kafka_topic_base}${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(lookup(var.secret_arns, each.key, [])) > 0 ? [1] : []
+    content {
+      sid       = "OwnSecrets"
+      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      resources = var.secret_arns[each.key]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(lookup(var.secret_arns, each.key, [])) > 0 ? [1] : []
+    content {
+      sid       = "DecryptOwnSecrets"
+      actions   = ["kms:Decrypt"]
+      resources = var.secret_kms_key_arns
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${data.aws_region.current.name}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.key == "dlq_archiver" ? [var.dlq_archive] : []
+    content {
+      sid       = "ArchiveDeadLetters"
+      actions   = ["s3:PutObject"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.prefix}*"]
+    }
+  }
+
+  # SSE-KMS uploads need a data key; Decrypt covers multipart uploads.
+  dynamic "statement" {
+    for_each = each.key == "dlq_archiver" ? [var.dlq_archive] : []
+    content {
+      sid       = "EncryptArchive"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [statement.value.kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+data "aws_region" "current" {}
+
+resource "aws_iam_role_policy" "this" {
+  # IAM refuses an empty policy, so a role with nothing to grant gets none.
+  for_each = { for k, v in local.roles : k => v if var.kafka_iam_auth || length(lookup(var.secret_arns, k, [])) > 0 || k == "dlq_archiver" }
+
+  name   = "workload"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.this[each.key].json
+}
