@@ -6,7 +6,8 @@ The pod template every workload shares. Takes the component context dict.
 {{- $v := index $root.Values .component }}
 {{- $probes := mergeOverwrite (deepCopy $root.Values.probes) (deepCopy (default dict $v.probes)) }}
 {{- $caCert := $root.Values.kafka.caCertificate }}
-{{- $mountCa := and (include "eo.usesKafka" .) (or $caCert.configMapName $caCert.secretName) -}}
+{{- $mountCa := and (include "eo.usesKafka" .) (or $caCert.configMapName $caCert.secretName) }}
+{{- $dbCa := and (eq .component "query") $v.databaseCa.configMapName -}}
 metadata:
   labels:
     {{- include "eo.selectorLabels" . | nindent 4 }}
@@ -102,7 +103,7 @@ spec:
             - ALL
         seccompProfile:
           type: RuntimeDefault
-      {{- if or (eq .component "command") $mountCa }}
+      {{- if or (eq .component "command") $mountCa $dbCa }}
       volumeMounts:
         {{- if eq .component "command" }}
         - name: spool
@@ -113,9 +114,20 @@ spec:
           mountPath: /etc/orch/kafka-ca
           readOnly: true
         {{- end }}
+        {{- if $dbCa }}
+        - name: postgres-ca
+          mountPath: /etc/orch/postgres-ca
+          readOnly: true
+        {{- end }}
       {{- end }}
-  {{- if $mountCa }}
+  {{- if or $mountCa $dbCa }}
   volumes:
+    {{- if $dbCa }}
+    - name: postgres-ca
+      configMap:
+        name: {{ $dbCa }}
+    {{- end }}
+    {{- if $mountCa }}
     - name: kafka-ca
       {{- if $caCert.configMapName }}
       configMap:
@@ -124,6 +136,7 @@ spec:
       secret:
         secretName: {{ $caCert.secretName }}
       {{- end }}
+    {{- end }}
   {{- end }}
   {{- with $v.nodeSelector }}
   nodeSelector:

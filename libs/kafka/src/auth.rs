@@ -43,6 +43,23 @@ impl TokenSource {
     }
 }
 
+/// The token hooks of an `rdkafka::ClientContext` impl, answered by the
+/// context's [`TokenSource`] field named `$tokens`. Every context of ours
+/// needs them: librdkafka asks whichever context the client has.
+#[macro_export]
+macro_rules! answer_token_requests {
+    ($tokens:ident) => {
+        const ENABLE_REFRESH_OAUTH_TOKEN: bool = $crate::TOKEN_AUTH_BUILT;
+
+        fn generate_oauth_token(
+            &self,
+            _config: Option<&str>,
+        ) -> Result<::rdkafka::client::OAuthToken, Box<dyn ::std::error::Error>> {
+            self.$tokens.token()
+        }
+    };
+}
+
 /// The context of clients that need no hooks of their own: it answers
 /// token requests and nothing else.
 #[derive(Debug, Clone, Default)]
@@ -58,11 +75,7 @@ impl AuthContext {
 }
 
 impl ClientContext for AuthContext {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = TOKEN_AUTH_BUILT;
-
-    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn Error>> {
-        self.tokens.token()
-    }
+    crate::answer_token_requests!(tokens);
 }
 
 impl ConsumerContext for AuthContext {}

@@ -40,14 +40,7 @@ pub struct LagContext {
 }
 
 impl ClientContext for LagContext {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = crate::TOKEN_AUTH_BUILT;
-
-    fn generate_oauth_token(
-        &self,
-        _config: Option<&str>,
-    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
-        self.tokens.token()
-    }
+    crate::answer_token_requests!(tokens);
 
     fn stats(&self, statistics: Statistics) {
         record_consumer_lag(self.consumer, &statistics);

@@ -129,14 +129,7 @@ impl AuthWatch {
 }
 
 impl ClientContext for AuthWatch {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = crate::TOKEN_AUTH_BUILT;
-
-    fn generate_oauth_token(
-        &self,
-        _config: Option<&str>,
-    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
-        self.tokens.token()
-    }
+    crate::answer_token_requests!(tokens);
 
     fn error(&self, error: KafkaError, reason: &str) {
         let code = error.rdkafka_error_code();

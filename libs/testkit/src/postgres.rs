@@ -8,17 +8,29 @@ use std::process::Command;
 pub struct Postgres {
     cache_dir: PathBuf,
     port: u16,
+    tls_only: bool,
 }
 
 impl Postgres {
     /// Starts a new server (a fresh cluster) and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that refuses connections without TLS, as RDS does
+    /// with `rds.force_ssl`; its certificate is at [`Self::ca_location`].
+    pub fn start_tls_only() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls_only: bool) -> Self {
         let cache_dir =
             std::env::temp_dir().join(format!("orch-postgres-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&cache_dir).expect("create the test server's state directory");
         let server = Self {
             cache_dir,
             port: crate::free_port(),
+            tls_only,
         };
         server.up();
         server
@@ -32,6 +44,11 @@ impl Postgres {
         )
     }
 
+    /// The PEM certificate of the CA that signed a TLS-only server's certificate.
+    pub fn ca_location(&self) -> PathBuf {
+        self.cache_dir.join("postgres-ca.pem")
+    }
+
     /// Starts it again after `stop`, with its data.
     pub fn up(&self) {
         self.dev_postgres(&["up"]);
@@ -43,7 +60,11 @@ impl Postgres {
     }
 
     fn dev_postgres(&self, args: &[&str]) {
-        let status = Command::new(crate::repo_root().join("dev/postgres"))
+        let mut command = Command::new(crate::repo_root().join("dev/postgres"));
+        if self.tls_only {
+            command.env("PG_TLS", "only");
+        }
+        let status = command
             .args(args)
             .env("ORCH_CACHE_DIR", &self.cache_dir)
             .env("PGPORT", self.port.to_string())

@@ -31,14 +31,7 @@ pub(crate) struct DispatchContext {
 }
 
 impl ClientContext for DispatchContext {
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = orch_kafka::TOKEN_AUTH_BUILT;
-
-    fn generate_oauth_token(
-        &self,
-        _config: Option<&str>,
-    ) -> Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
-        self.tokens.token()
-    }
+    orch_kafka::answer_token_requests!(tokens);
 
     fn stats(&self, statistics: rdkafka::statistics::Statistics) {
         orch_kafka::record_consumer_lag("dispatcher", &statistics);

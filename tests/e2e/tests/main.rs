@@ -10,6 +10,7 @@ mod listing;
 mod metrics;
 mod ops_files;
 mod postgres_outage;
+mod postgres_tls;
 mod projection;
 mod rebuild;
 mod replay;
