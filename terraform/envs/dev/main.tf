@@ -1,150 +1,59 @@
+# dev: the stack (../../modules/stack) at small sizes, built to be torn down.
+# What an operator supplies per account (region, AZs, access, subscribers) is
+# in variables.tf and terraform.tfvars; the sizes are dev's choice, here.
+
 provider "aws" {
   region = var.region
 
   default_tags {
     tags = {
       Project     = "event-orchestrator"
-      Environment = var.environment
+      Environment = "dev"
       ManagedBy   = "terraform"
     }
   }
 }
 
-locals {
-  name = "${var.project}-${var.environment}"
+module "stack" {
+  source = "../../modules/stack"
 
-  vpc_id             = var.existing_network == null ? module.network[0].vpc_id : var.existing_network.vpc_id
-  private_subnet_ids = var.existing_network == null ? module.network[0].private_subnet_ids : var.existing_network.private_subnet_ids
+  environment = "dev"
 
-  topics = { for t in ["events.raw", "events.status", "events.dlq"] : t => "${var.kafka_topic_prefix}${t}" }
-
-  # Each workload reads its own application secret and its own SCRAM user.
-  scram = module.msk.scram_secret_arns
-  workload_secrets = {
-    command      = concat([module.secrets.secret_arns["command"]], [for u, arn in local.scram : arn if u == "command"])
-    dispatcher   = concat([module.secrets.secret_arns["dispatcher"]], [for u, arn in local.scram : arn if u == "dispatcher"])
-    query        = concat([module.secrets.secret_arns["query"]], [for u, arn in local.scram : arn if u == "query"])
-    dlq_archiver = [for u, arn in local.scram : arn if u == "dlq-archiver"]
-  }
-}
-
-module "network" {
-  count  = var.existing_network == null ? 1 : 0
-  source = "../../modules/network"
-
-  name                    = local.name
-  azs                     = var.availability_zones
-  cidr                    = var.vpc_cidr
-  single_nat_gateway      = var.single_nat_gateway
-  flow_log_retention_days = var.log_retention_days
-}
-
-module "eks" {
-  source = "../../modules/eks"
-
-  name                                = local.name
-  create_cluster                      = var.existing_cluster_name == null
+  # Operator inputs.
+  region                              = var.region
+  availability_zones                  = var.availability_zones
+  existing_network                    = var.existing_network
   existing_cluster_name               = var.existing_cluster_name
   existing_workload_security_group_id = var.existing_workload_security_group_id
-  kubernetes_version                  = var.kubernetes_version
-  subnet_ids                          = local.private_subnet_ids
-  endpoint_public_access              = length(var.eks_public_access_cidrs) > 0
-  public_access_cidrs                 = var.eks_public_access_cidrs
-  cluster_admin_arns                  = var.eks_cluster_admin_arns
-  node_instance_types                 = var.eks_node_instance_types
-  node_min_size                       = var.eks_node_min_size
-  node_desired_size                   = var.eks_node_min_size
-  node_max_size                       = var.eks_node_max_size
-  log_retention_days                  = var.log_retention_days
-}
+  eks_public_access_cidrs             = var.eks_public_access_cidrs
+  eks_cluster_admin_arns              = var.eks_cluster_admin_arns
+  msk_scram_secrets_ready             = var.msk_scram_secrets_ready
+  alarm_subscriptions                 = var.alarm_subscriptions
+  alb_arn_suffixes                    = var.alb_arn_suffixes
 
-module "msk" {
-  source = "../../modules/msk"
+  # Network: one NAT gateway shared by the three AZs.
+  vpc_cidr           = "10.40.0.0/16"
+  single_nat_gateway = true
 
-  name                      = local.name
-  vpc_id                    = local.vpc_id
-  subnet_ids                = local.private_subnet_ids
-  client_security_group_ids = { eks = module.eks.workload_security_group_id }
-  kafka_version             = var.kafka_version
-  broker_count              = 3
-  broker_instance_type      = var.msk_broker_instance_type
-  broker_volume_size        = var.msk_broker_volume_size
-  broker_volume_size_max    = var.msk_broker_volume_size_max
-  default_partitions        = var.kafka_topic_partitions
-  sasl_scram_enabled        = var.msk_sasl_scram_enabled
-  sasl_iam_enabled          = var.msk_sasl_iam_enabled
-  scram_users               = ["command", "dispatcher", "query", "dlq-archiver"]
-  scram_secrets_ready       = var.msk_scram_secrets_ready
-  log_retention_days        = var.log_retention_days
-}
+  # Sizes.
+  eks_node_instance_types    = ["m7i.large"]
+  eks_node_min_size          = 3
+  eks_node_max_size          = 4
+  msk_broker_instance_type   = "kafka.m7g.large"
+  msk_broker_volume_size     = 50
+  msk_broker_volume_size_max = 200
+  kafka_topic_partitions     = 6 # = kafka.topicPartitions of the Helm values
+  rds_instance_class         = "db.t4g.medium"
+  rds_allocated_storage      = 20
+  rds_max_allocated_storage  = 100
+  rds_connections_alarm      = 300
 
-module "rds" {
-  source = "../../modules/rds"
-
-  name                      = local.name
-  vpc_id                    = local.vpc_id
-  subnet_ids                = local.private_subnet_ids
-  client_security_group_ids = { eks = module.eks.workload_security_group_id }
-  instance_class            = var.rds_instance_class
-  allocated_storage         = var.rds_allocated_storage
-  max_allocated_storage     = var.rds_max_allocated_storage
-  backup_retention_days     = var.rds_backup_retention_days
-  deletion_protection       = var.rds_deletion_protection
-  skip_final_snapshot       = var.rds_skip_final_snapshot
-  log_retention_days        = var.log_retention_days
-}
-
-module "secrets" {
-  source = "../../modules/secrets"
-
-  name                 = local.name
-  recovery_window_days = var.secret_recovery_window_days
-}
-
-module "dlq_archive" {
-  source = "../../modules/dlq_archive"
-
-  name               = local.name
-  glacier_after_days = var.dlq_archive_glacier_after_days
-  expire_after_days  = var.dlq_archive_expire_after_days
-  object_lock        = var.dlq_archive_object_lock
-}
-
-module "irsa" {
-  source = "../../modules/irsa"
-
-  name                = local.name
-  oidc_provider_arn   = module.eks.oidc_provider_arn
-  oidc_issuer_host    = module.eks.oidc_issuer_host
-  namespace           = var.kubernetes_namespace
-  service_accounts    = var.service_accounts
-  msk_cluster_arn     = module.msk.cluster_arn
-  kafka_iam_auth      = var.msk_sasl_iam_enabled
-  allow_create_topics = var.kafka_allow_create_topics
-  topic_prefix        = var.kafka_topic_prefix
-  secret_arns         = local.workload_secrets
-  secret_kms_key_arns = [module.secrets.kms_key_arn, module.msk.kms_key_arn]
-
-  dlq_archive = {
-    bucket_arn  = module.dlq_archive.bucket_arn
-    prefix      = module.dlq_archive.prefix
-    kms_key_arn = module.dlq_archive.kms_key_arn
-  }
-}
-
-module "alarms" {
-  source = "../../modules/alarms"
-
-  name             = local.name
-  subscriptions    = var.alarm_subscriptions
-  msk_cluster_name = module.msk.cluster_name
-  msk_broker_count = 3
-  consumer_groups = [
-    { group = "orch-dispatcher", topic = local.topics["events.raw"], sum_threshold = var.dispatcher_lag_threshold, max_threshold = ceil(var.dispatcher_lag_threshold / 4) },
-    { group = "orch-projector", topic = local.topics["events.raw"], sum_threshold = var.projector_lag_threshold, max_threshold = ceil(var.projector_lag_threshold / 4) },
-    { group = "orch-projector", topic = local.topics["events.status"], sum_threshold = var.projector_lag_threshold, max_threshold = ceil(var.projector_lag_threshold / 4) },
-  ]
-  rds_instance_id     = module.rds.instance_id
-  rds_max_connections = var.rds_connections_alarm
-  alb_arn_suffixes    = var.alb_arn_suffixes
+  # Retention and protection: short, and deletable (CKV_AWS_293 and
+  # CKV_AWS_338 are waived for this in .checkov.yaml).
+  log_retention_days            = 30
+  rds_backup_retention_days     = 7
+  rds_deletion_protection       = false
+  rds_skip_final_snapshot       = true
+  secret_recovery_window_days   = 7
+  dlq_archive_expire_after_days = 90
 }

@@ -1,58 +1,19 @@
+# Per-account inputs (terraform.tfvars); described in
+# ../../modules/stack/variables.tf, which also validates them.
+
 variable "region" {
   description = "AWS region."
   type        = string
 }
 
-variable "project" {
-  description = "Short project label; names are <project>-<environment>."
-  type        = string
-  default     = "orch"
-
-  validation {
-    # IAM name_prefix allows 38 characters and the longest suffix is 22.
-    condition     = can(regex("^[a-z][a-z0-9]{1,5}$", var.project))
-    error_message = "project: 2-6 lowercase letters or digits."
-  }
-}
-
-variable "environment" {
-  description = "Environment label."
-  type        = string
-  default     = "prod"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,8}$", var.environment))
-    error_message = "environment: 2-9 lowercase letters or digits."
-  }
-}
-
-# --- network -----------------------------------------------------------------
-
 variable "availability_zones" {
-  description = "Three AZ names for the VPC this stack creates (one MSK broker each); unused with existing_network."
+  description = "Three AZ names for the VPC; unused with existing_network."
   type        = list(string)
   default     = []
-
-  validation {
-    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) == 3
-    error_message = "Name exactly three availability zones."
-  }
-}
-
-variable "vpc_cidr" {
-  description = "CIDR of the VPC this stack creates."
-  type        = string
-  default     = "10.50.0.0/16"
-}
-
-variable "single_nat_gateway" {
-  description = "Share one NAT gateway across AZs."
-  type        = bool
-  default     = false
 }
 
 variable "existing_network" {
-  description = "Use this VPC (e.g. the existing cluster's) instead of creating one."
+  description = "Use this VPC instead of creating one."
   type = object({
     vpc_id             = string
     private_subnet_ids = list(string)
@@ -60,209 +21,34 @@ variable "existing_network" {
   default = null
 }
 
-# --- EKS -----------------------------------------------------------------------
-
 variable "existing_cluster_name" {
-  description = "Attach to this EKS cluster instead of creating one (it must have an IAM OIDC provider)."
+  description = "Attach to this EKS cluster instead of creating one."
   type        = string
   default     = null
 }
 
 variable "existing_workload_security_group_id" {
-  description = "Security group of the existing cluster's pods, if not its cluster security group."
+  description = "Security group of the existing cluster's pods."
   type        = string
   default     = null
 }
 
-variable "kubernetes_version" {
-  description = "Kubernetes minor version of a created cluster."
-  type        = string
-  default     = "1.33"
-}
-
 variable "eks_public_access_cidrs" {
-  description = "CIDRs allowed to a public API endpoint; empty keeps the endpoint private."
+  description = "CIDRs allowed to a public API endpoint; empty keeps it private."
   type        = list(string)
   default     = []
 }
 
 variable "eks_cluster_admin_arns" {
-  description = "IAM principals given cluster-admin (e.g. the CI deploy role)."
+  description = "IAM principals given cluster-admin."
   type        = list(string)
   default     = []
 }
 
-variable "eks_node_instance_types" {
-  description = "Node instance types."
-  type        = list(string)
-  default     = ["m7i.xlarge"]
-}
-
-variable "eks_node_min_size" {
-  description = "Minimum (and initial) nodes; one per AZ at least."
-  type        = number
-  default     = 3
-}
-
-variable "eks_node_max_size" {
-  description = "Maximum nodes."
-  type        = number
-  default     = 9
-}
-
-# --- Kafka -------------------------------------------------------------------
-
-variable "kafka_version" {
-  description = "MSK Apache Kafka version."
-  type        = string
-  default     = "3.8.x"
-}
-
-variable "msk_broker_instance_type" {
-  description = "Broker instance type."
-  type        = string
-  default     = "kafka.m7g.xlarge"
-}
-
-variable "msk_broker_volume_size" {
-  description = "Initial storage per broker, GiB."
-  type        = number
-  default     = 500
-}
-
-variable "msk_broker_volume_size_max" {
-  description = "Storage auto-scaling ceiling per broker, GiB."
-  type        = number
-  default     = 4000
-}
-
-variable "msk_sasl_scram_enabled" {
-  description = "SASL/SCRAM-SHA-512 client auth (what the services implement today)."
-  type        = bool
-  default     = true
-}
-
-variable "msk_sasl_iam_enabled" {
-  description = "IAM client auth; also grants the IRSA roles their kafka-cluster actions."
-  type        = bool
-  default     = false
-}
-
 variable "msk_scram_secrets_ready" {
-  description = "Set once every AmazonMSK_* secret holds credentials; associates them with the cluster."
+  description = "Set once every AmazonMSK_* secret holds credentials."
   type        = bool
   default     = false
-}
-
-variable "kafka_topic_prefix" {
-  description = "KAFKA_TOPIC_PREFIX the services run with."
-  type        = string
-  default     = ""
-}
-
-variable "kafka_topic_partitions" {
-  description = "KAFKA_TOPIC_PARTITIONS: bounds dispatcher parallelism."
-  type        = number
-  default     = 6
-}
-
-variable "kafka_allow_create_topics" {
-  description = "With IAM auth, let the services create their topics (they ask at every start)."
-  type        = bool
-  default     = true
-}
-
-# --- Postgres ------------------------------------------------------------------
-
-variable "rds_instance_class" {
-  description = "DB instance class."
-  type        = string
-  default     = "db.m7g.large"
-}
-
-variable "rds_allocated_storage" {
-  description = "Initial storage, GiB."
-  type        = number
-  default     = 100
-}
-
-variable "rds_max_allocated_storage" {
-  description = "Storage auto-scaling ceiling, GiB."
-  type        = number
-  default     = 1000
-}
-
-variable "rds_backup_retention_days" {
-  description = "Automated backup retention."
-  type        = number
-  default     = 14
-
-  validation {
-    condition     = var.rds_backup_retention_days >= 14
-    error_message = "Production keeps at least 14 days of backups."
-  }
-}
-
-variable "rds_connections_alarm" {
-  description = "Alarm threshold for DatabaseConnections."
-  type        = number
-  default     = 600
-}
-
-# --- workloads -----------------------------------------------------------------
-
-variable "kubernetes_namespace" {
-  description = "Namespace of the Helm release."
-  type        = string
-  default     = "event-orchestrator"
-}
-
-variable "service_accounts" {
-  description = "Service account names the Helm chart gives each workload."
-  type        = map(string)
-  default = {
-    command      = "command"
-    dispatcher   = "dispatcher"
-    query        = "query"
-    dlq_archiver = "dlq-archiver"
-  }
-}
-
-variable "secret_recovery_window_days" {
-  description = "Days a deleted secret can be restored (0 deletes at once)."
-  type        = number
-  default     = 30
-}
-
-# --- DLQ archive ---------------------------------------------------------------
-
-variable "dlq_archive_glacier_after_days" {
-  description = "Days before archived DLQ records move to Glacier."
-  type        = number
-  default     = 30
-}
-
-variable "dlq_archive_expire_after_days" {
-  description = "Days before archived DLQ records are deleted."
-  type        = number
-  default     = 730
-}
-
-variable "dlq_archive_object_lock" {
-  description = "Object lock for the archive ({ mode, days }) or null."
-  type = object({
-    mode = string
-    days = number
-  })
-  default = null
-}
-
-# --- observability -------------------------------------------------------------
-
-variable "log_retention_days" {
-  description = "Retention of flow, broker, database and control-plane logs."
-  type        = number
-  default     = 365
 }
 
 variable "alarm_subscriptions" {
@@ -274,20 +60,8 @@ variable "alarm_subscriptions" {
   default = []
 }
 
-variable "dispatcher_lag_threshold" {
-  description = "orch-dispatcher lag on events.raw (records, all partitions) that alarms; the target is slower than the source, so some backlog is normal."
-  type        = number
-  default     = 100000
-}
-
-variable "projector_lag_threshold" {
-  description = "orch-projector lag (records, all partitions) that alarms."
-  type        = number
-  default     = 50000
-}
-
 variable "alb_arn_suffixes" {
-  description = "ARN suffixes of the load balancers the AWS Load Balancer Controller made, keyed by label; empty until they exist."
+  description = "ARN suffixes of the load balancers, keyed by label."
   type        = map(string)
   default     = {}
 }
