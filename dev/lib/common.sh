@@ -35,6 +35,15 @@ apt_install() {
     die "apt-get install $* failed"
 }
 
+# go_bin: the Go toolchain's path (on the PATH or Go's default /usr/local/go);
+# status 1 if Go is not installed.
+go_bin() {
+  if command -v go >/dev/null; then command -v go
+  elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go
+  else return 1
+  fi
+}
+
 # What the Rust build links beyond the toolchain: OpenSSL for librdkafka's
 # TLS and SASL/SCRAM, found through pkg-config.
 ensure_build_deps() {

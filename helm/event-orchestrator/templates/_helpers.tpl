@@ -185,7 +185,7 @@ crash loop.
 {{- range $c := list "command" "dispatcher" "query" }}
 {{- $ctx := dict "root" $ "component" $c }}
 {{- if and (index $v $c).serviceAccount.create (not (include "eo.roleArn" $ctx)) }}
-{{- fail (printf "kafka.saslMechanism=AWS_MSK_IAM authenticates with each service's IRSA role: set %s.serviceAccount.roleArn (terraform output irsa_role_arns)" $c) }}
+{{- fail (printf "kafka.saslMechanism=AWS_MSK_IAM authenticates with each service's IRSA role: set %s.serviceAccount.roleArn (terraform output service_accounts)" $c) }}
 {{- end }}
 {{- end }}
 {{- end }}

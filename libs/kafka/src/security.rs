@@ -65,14 +65,6 @@ impl SaslMechanism {
             Self::AwsMskIam => "OAUTHBEARER",
         }
     }
-
-    /// The name the variable takes, for messages.
-    fn as_setting(self) -> &'static str {
-        match self {
-            Self::AwsMskIam => "AWS_MSK_IAM",
-            other => other.as_librdkafka(),
-        }
-    }
 }
 
 /// A security configuration that cannot work.
@@ -185,7 +177,7 @@ impl KafkaSecurity {
                     || !has(self.kafka_sasl_password.as_ref().map(|p| p.expose_secret()))
                 {
                     return Err(SecurityConfigError::MissingCredentials(
-                        mechanism.as_setting(),
+                        mechanism.as_librdkafka(),
                     ));
                 }
             }
