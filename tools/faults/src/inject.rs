@@ -1,0 +1,96 @@
+//! Carries out a schedule's two lanes against a running stack.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::Mutex;
+use tokio::time::{Instant, sleep};
+
+use crate::platform::Platform;
+use crate::schedule::{Fault, Service, Step};
+use crate::stack::{Stack, TargetAdmin};
+
+/// A fault as it happened.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Done {
+    pub(crate) fault: Fault,
+    /// Seconds after the run's start.
+    pub(crate) began_s: f64,
+    pub(crate) ended_s: f64,
+}
+
+/// Runs `steps` in order; each waits out its gap, then holds its fault.
+pub(crate) async fn run_lane(
+    steps: Vec<Step>,
+    stack: Arc<Mutex<Stack>>,
+    target: TargetAdmin,
+    platform: Platform,
+    http: reqwest::Client,
+    start: Instant,
+) -> anyhow::Result<Vec<Done>> {
+    let mut done = Vec::with_capacity(steps.len());
+    for step in steps {
+        sleep(Duration::from_millis(step.gap_ms)).await;
+        let began_s = start.elapsed().as_secs_f64();
+        eprintln!("  {began_s:6.1}s  {:?} for {} ms", step.fault, step.hold_ms);
+        inject(&step, &stack, &target, &platform, &http).await?;
+        done.push(Done {
+            fault: step.fault,
+            began_s,
+            ended_s: start.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(done)
+}
+
+async fn inject(
+    step: &Step,
+    stack: &Mutex<Stack>,
+    target: &TargetAdmin,
+    platform: &Platform,
+    http: &reqwest::Client,
+) -> anyhow::Result<()> {
+    let hold = Duration::from_millis(step.hold_ms);
+    match &step.fault {
+        Fault::Kill { service } => {
+            stack.lock().await.process(*service).kill().await?;
+            sleep(hold).await;
+            stack.lock().await.process(*service).start(http).await?;
+        }
+        Fault::KillAll => {
+            let mut stack = stack.lock().await;
+            for service in [Service::Command, Service::Dispatcher, Service::Query] {
+                stack.process(service).kill().await?;
+            }
+            sleep(hold).await;
+            for service in [Service::Query, Service::Dispatcher, Service::Command] {
+                stack.process(service).start(http).await?;
+            }
+        }
+        Fault::PauseDispatcher => {
+            stack.lock().await.dispatcher.pause()?;
+            sleep(hold).await;
+            stack.lock().await.dispatcher.resume()?;
+        }
+        Fault::RestartBroker => platform.restart_broker(hold).await?,
+        Fault::RestartPostgres => platform.restart_postgres(hold).await?,
+        target_fault => {
+            let faults = match target_fault {
+                Fault::TargetErrors { share } => json!({ "error_rate": share }),
+                Fault::TargetRateLimited { share } => json!({ "rate_limited_rate": share }),
+                Fault::TargetSlow { min_ms, max_ms } => {
+                    json!({ "latency_min_ms": min_ms, "latency_max_ms": max_ms })
+                }
+                Fault::TargetTimeouts { share } => {
+                    json!({ "timeout_rate": share, "timeout_ms": 3_000 })
+                }
+                _ => unreachable!("process faults are matched above"),
+            };
+            target.set(http, &faults).await?;
+            sleep(hold).await;
+            target.set(http, &json!({})).await?;
+        }
+    }
+    Ok(())
+}

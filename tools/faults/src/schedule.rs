@@ -1,0 +1,260 @@
+//! The fault schedule: which faults, in which order, for how long, all drawn
+//! from one seed so a failing run can be replayed.
+
+use std::time::Duration;
+
+use rand::Rng;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+/// The dispatcher's Kafka session timeout; a pause must outlast it so the
+/// group really evicts the paused member.
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the faults last and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Profile {
+    /// Every fault, target faults twice, with holds of several seconds.
+    Long,
+    /// Every fault once, with short holds: the test command's smoke run.
+    Short,
+}
+
+/// A service the suite can crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Service {
+    Command,
+    Dispatcher,
+    Query,
+}
+
+/// One fault.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Fault {
+    /// SIGKILL one service, restart it after the hold.
+    Kill { service: Service },
+    /// SIGKILL command, dispatcher and query at once, restart them after the hold.
+    KillAll,
+    /// SIGSTOP the dispatcher for the hold (longer than the session timeout), then SIGCONT.
+    PauseDispatcher,
+    /// Stop the broker, start it again after the hold.
+    RestartBroker,
+    /// Stop Postgres, start it again after the hold.
+    RestartPostgres,
+    /// The target answers this share of requests 503 for the hold.
+    TargetErrors { share: f64 },
+    /// The target answers this share of requests 429 for the hold.
+    TargetRateLimited { share: f64 },
+    /// The target adds this much latency to every request for the hold.
+    TargetSlow { min_ms: u64, max_ms: u64 },
+    /// The target hangs this share of requests past the dispatcher's timeout.
+    TargetTimeouts { share: f64 },
+}
+
+impl Fault {
+    /// Whether this fault may make work be done twice: the dispatcher loses
+    /// its partitions with events in flight, or the command service's spool
+    /// forwards records again whose hand-over it had not yet noted.
+    pub(crate) fn disrupts_delivery(&self) -> bool {
+        match self {
+            Fault::Kill { service } => *service != Service::Query,
+            Fault::KillAll | Fault::PauseDispatcher | Fault::RestartBroker => true,
+            _ => false,
+        }
+    }
+}
+
+/// A fault after a quiet gap.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Step {
+    /// Quiet time before the fault starts.
+    pub(crate) gap_ms: u64,
+    /// What happens.
+    pub(crate) fault: Fault,
+    /// How long it lasts (down time, pause, or burst length).
+    pub(crate) hold_ms: u64,
+}
+
+/// Two lanes run side by side: the process faults one after another, and the
+/// target's faults, so a crash can land in the middle of a 429 storm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Schedule {
+    pub(crate) seed: u64,
+    pub(crate) processes: Vec<Step>,
+    pub(crate) target: Vec<Step>,
+}
+
+impl Schedule {
+    /// The schedule for `seed`: the same seed always gives the same schedule.
+    pub(crate) fn random(seed: u64, profile: Profile) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let scale = match profile {
+            Profile::Long => 1.0,
+            Profile::Short => 0.5,
+        };
+        let ms = |rng: &mut StdRng, low: u64, high: u64| {
+            let (low, high) = ((low as f64 * scale) as u64, (high as f64 * scale) as u64);
+            rng.gen_range(low..=high.max(low))
+        };
+
+        let mut faults = vec![
+            Fault::Kill {
+                service: Service::Command,
+            },
+            Fault::Kill {
+                service: Service::Dispatcher,
+            },
+            Fault::Kill {
+                service: Service::Query,
+            },
+            Fault::KillAll,
+            Fault::PauseDispatcher,
+            Fault::RestartBroker,
+            Fault::RestartPostgres,
+        ];
+        faults.shuffle(&mut rng);
+        let processes = faults
+            .into_iter()
+            .map(|fault| {
+                let hold_ms = match fault {
+                    // Unscaled: a pause shorter than the session timeout proves nothing.
+                    Fault::PauseDispatcher => {
+                        let timeout = SESSION_TIMEOUT.as_millis() as u64;
+                        rng.gen_range(timeout + 1_500..=timeout + 6_000)
+                    }
+                    Fault::RestartBroker | Fault::RestartPostgres => ms(&mut rng, 1_000, 5_000),
+                    _ => ms(&mut rng, 300, 3_000),
+                };
+                Step {
+                    gap_ms: ms(&mut rng, 1_500, 5_000),
+                    fault,
+                    hold_ms,
+                }
+            })
+            .collect();
+
+        let rounds = match profile {
+            Profile::Long => 2,
+            Profile::Short => 1,
+        };
+        let mut target = Vec::new();
+        for _ in 0..rounds {
+            let mut faults = vec![
+                Fault::TargetErrors {
+                    share: round2(rng.gen_range(0.5..=1.0)),
+                },
+                Fault::TargetRateLimited {
+                    share: round2(rng.gen_range(0.5..=0.95)),
+                },
+                Fault::TargetSlow {
+                    min_ms: rng.gen_range(50..=300),
+                    max_ms: rng.gen_range(600..=1_500),
+                },
+                Fault::TargetTimeouts {
+                    share: round2(rng.gen_range(0.1..=0.4)),
+                },
+            ];
+            faults.shuffle(&mut rng);
+            for fault in faults {
+                target.push(Step {
+                    gap_ms: ms(&mut rng, 1_000, 4_000),
+                    hold_ms: ms(&mut rng, 3_000, 9_000),
+                    fault,
+                });
+            }
+        }
+        Self {
+            seed,
+            processes,
+            target,
+        }
+    }
+
+    /// A guess at how long the process lane takes, restarts included: the
+    /// load is spread over it so faults land among events in flight.
+    pub(crate) fn expected_duration(&self) -> Duration {
+        let lane = |steps: &[Step], overhead: &dyn Fn(&Fault) -> u64| {
+            steps
+                .iter()
+                .map(|s| s.gap_ms + s.hold_ms + overhead(&s.fault))
+                .sum::<u64>()
+        };
+        let processes = lane(&self.processes, &|fault| match fault {
+            Fault::RestartBroker => 12_000,
+            Fault::RestartPostgres => 3_000,
+            _ => 1_500,
+        });
+        let target = lane(&self.target, &|_| 0);
+        Duration::from_millis(processes.max(target))
+    }
+
+    /// Every fault of both lanes.
+    pub(crate) fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.processes.iter().chain(&self.target)
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_always_gives_the_same_schedule_and_seeds_differ() {
+        let a = Schedule::random(42, Profile::Long);
+        assert_eq!(a, Schedule::random(42, Profile::Long));
+        assert_ne!(a, Schedule::random(43, Profile::Long));
+    }
+
+    #[test]
+    fn every_run_has_every_fault_and_pauses_outlast_the_session() {
+        for seed in 0..50 {
+            let schedule = Schedule::random(seed, Profile::Short);
+            let kinds: Vec<String> = schedule
+                .steps()
+                .map(|s| {
+                    format!("{:?}", s.fault)
+                        .split([' ', '{'])
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            for kind in [
+                "Kill",
+                "KillAll",
+                "PauseDispatcher",
+                "RestartBroker",
+                "RestartPostgres",
+                "TargetErrors",
+                "TargetRateLimited",
+                "TargetSlow",
+                "TargetTimeouts",
+            ] {
+                assert!(kinds.iter().any(|k| k == kind), "seed {seed} lacks {kind}");
+            }
+            assert_eq!(
+                schedule
+                    .processes
+                    .iter()
+                    .filter(|s| matches!(s.fault, Fault::Kill { .. }))
+                    .count(),
+                3
+            );
+            let pause = schedule
+                .processes
+                .iter()
+                .find(|s| s.fault == Fault::PauseDispatcher)
+                .unwrap();
+            assert!(pause.hold_ms > SESSION_TIMEOUT.as_millis() as u64);
+        }
+    }
+}
