@@ -5,6 +5,7 @@ pub mod config;
 pub mod domain;
 mod error;
 mod forwarder;
+pub mod intake;
 mod internal_events;
 mod metrics_catalogue;
 mod publisher;

@@ -38,6 +38,18 @@ impl NewEvent {
                 .map_err(|m| errors.push(FieldError::new("timestamp", m)))
                 .ok(),
         };
+        // Postgres text and jsonb cannot hold U+0000: one such event would
+        // stall the read model, so it is refused here with the field named.
+        for (field, text) in [("name", &name), ("body", &body)] {
+            if text.as_deref().is_some_and(|t| t.contains('\0')) {
+                errors.push(FieldError::new(field, NUL_MESSAGE));
+            }
+        }
+        for (key, value) in &object {
+            if key.contains('\0') || holds_nul(value) {
+                errors.push(FieldError::new(key.replace('\0', "\\u0000"), NUL_MESSAGE));
+            }
+        }
         match (id, name, body, timestamp) {
             (Some(id), Some(name), Some(body), Some(timestamp)) if errors.is_empty() => Ok(Self {
                 id,
@@ -48,6 +60,18 @@ impl NewEvent {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+const NUL_MESSAGE: &str = "must not contain U+0000 (NUL), which the event store cannot hold";
+
+/// Whether a string anywhere in `value` (keys included) holds U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
     }
 }
 
@@ -91,6 +115,24 @@ mod tests {
         assert_eq!(event.id.as_str(), "e1");
         assert_eq!(event.extra.len(), 1);
         assert_eq!(event.extra["colour"], "blue");
+    }
+
+    #[test]
+    fn refuses_nul_in_any_string_and_names_where() {
+        let errors = NewEvent::from_json(object(json!({
+            "id": "e1", "name": "a\u{0}b", "body": "fine",
+            "timestamp": "2026-11-21T10:00:00Z",
+            "tags": ["ok", {"deep": "x\u{0}"}], "k\u{0}": 1
+        })))
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "k\\u0000", "tags"]);
+        assert!(errors[0].message.contains("U+0000"));
+        let fine = NewEvent::from_json(object(json!({
+            "id": "e2", "name": "\\u0000 as text is fine", "body": "b",
+            "timestamp": 0
+        })));
+        assert!(fine.is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::domain::NewEvent;
+use crate::intake::{self, Intake};
 use crate::internal_events::{DurableIn, EventAccepted, EventNotDurable};
 use crate::publisher::Durable;
 use crate::startup::AppState;
@@ -93,31 +93,19 @@ pub(crate) async fn accept(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if !is_json(&headers) {
-        return Problem::unsupported_media_type().into_response();
-    }
-    let correlation_id = match orch_http::correlation_id(&headers) {
-        Ok(id) => id.map(str::to_owned),
-        Err(problem) => return problem.into_response(),
-    };
-    let body = match body {
-        Ok(body) => body,
+    let body = match &body {
+        Ok(body) => Ok(&body[..]),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Problem::too_large(state.max_body_bytes).into_response();
+            Err(Problem::too_large(state.max_body_bytes))
         }
-        Err(rejection) => return Problem::malformed(rejection.body_text()).into_response(),
+        Err(rejection) => Err(Problem::malformed(rejection.body_text())),
     };
-    let object = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => return Problem::malformed("The body must be a JSON object.").into_response(),
-        Err(error) => {
-            return Problem::malformed(format!("The body is not valid JSON: {error}."))
-                .into_response();
-        }
-    };
-    let event = match NewEvent::from_json(object) {
-        Ok(event) => event,
-        Err(errors) => return Problem::invalid_fields(errors).into_response(),
+    let Intake {
+        event,
+        correlation_id,
+    } = match intake::read_request(&headers, body) {
+        Ok(intake) => intake,
+        Err(problem) => return problem.into_response(),
     };
 
     tracing::Span::current().record("event_id", event.id.as_str());
@@ -195,24 +183,6 @@ pub(crate) async fn accept(
     response
 }
 
-/// JSON is `application/json` or any `application/*+json`, with or without parameters.
-fn is_json(headers: &HeaderMap) -> bool {
-    let Some(content_type) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
 /// Ids may hold `/`, `?`, spaces or any Unicode: escape all but the unreserved
 /// characters so the status URL always names this one event.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -228,22 +198,6 @@ fn percent_encode_path_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_media_types_are_recognised() {
-        for (value, expected) in [
-            ("application/json", true),
-            ("Application/JSON; charset=utf-8", true),
-            ("application/cloudevents+json", true),
-            ("text/plain", false),
-            ("application/x-www-form-urlencoded", false),
-        ] {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
-            assert_eq!(is_json(&headers), expected, "{value}");
-        }
-        assert!(!is_json(&HeaderMap::new()));
-    }
 
     #[test]
     fn status_url_segment_escapes_reserved_characters() {

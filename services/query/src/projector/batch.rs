@@ -1,7 +1,34 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use orch_contracts::{RawEventRecord, StatusRecord, Topics};
 use time::OffsetDateTime;
+
+/// Postgres text and jsonb cannot hold U+0000, and one record carrying it
+/// (a hostile target's error message, an old record replayed) would stall the
+/// projection: each JSON escape `\u0000` is read as U+FFFD instead. The
+/// replacement has the same length, so the bytes are patched in place.
+fn without_nul_escapes(payload: &[u8]) -> Cow<'_, [u8]> {
+    const NUL: &[u8] = b"\\u0000";
+    let escaped_at = |i: usize| {
+        // An escape only if preceded by an even run of backslashes.
+        payload[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    };
+    let hits: Vec<usize> = payload
+        .windows(NUL.len())
+        .enumerate()
+        .filter(|&(i, window)| window == NUL && escaped_at(i))
+        .map(|(i, _)| i)
+        .collect();
+    if hits.is_empty() {
+        return Cow::Borrowed(payload);
+    }
+    let mut patched = payload.to_vec();
+    for i in hits {
+        patched[i..i + NUL.len()].copy_from_slice(b"\\ufffd");
+    }
+    Cow::Owned(patched)
+}
 
 /// Records decoded from one poll window, ready to be written together.
 #[derive(Debug, Default)]
@@ -31,6 +58,7 @@ impl Batch {
         topic: &str,
         payload: &[u8],
     ) -> Result<(), DecodeError> {
+        let payload = &*without_nul_escapes(payload);
         let invalid = |source| DecodeError::Invalid {
             topic: topic.to_owned(),
             source,
@@ -211,6 +239,16 @@ mod tests {
         let folds = batch.statuses_by_id();
         assert_eq!(folds[0].furthest.status, Status::Retrying);
         assert_eq!(folds[0].furthest.generation, 1);
+    }
+
+    #[test]
+    fn nul_escapes_become_replacement_characters_and_nothing_else_changes() {
+        let patched = without_nul_escapes(br#"{"a":"x\u0000y","b":"\\u0000","c":"\\\u0000"}"#);
+        let value: serde_json::Value = serde_json::from_slice(&patched).unwrap();
+        assert_eq!(value["a"], "x\u{fffd}y");
+        assert_eq!(value["b"], "\\u0000", "an escaped backslash is not an escape");
+        assert_eq!(value["c"], "\\\u{fffd}");
+        assert!(matches!(without_nul_escapes(b"{}"), Cow::Borrowed(_)));
     }
 
     #[test]
