@@ -39,15 +39,54 @@ pub(super) fn router(state: AppState) -> Router {
 #[allow(dead_code)]
 pub(crate) struct EventSubmission {
     /// The source's unique id: 1 to 256 bytes, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"
+    )]
     id: String,
-    /// Event name.
+    /// Event name; any text but U+0000.
+    #[schema(pattern = "^[^\\u0000]*$")]
     name: String,
-    /// Event body.
+    /// Event body; any text but U+0000.
+    #[schema(pattern = "^[^\\u0000]*$")]
     body: String,
     /// An RFC 3339 time (e.g. `2026-11-21T10:00:00Z`), or Unix epoch seconds or
     /// milliseconds as an integer or a string of digits; 1970 to 2038.
-    #[schema(value_type = String, example = "2026-11-21T10:00:00Z")]
+    #[schema(schema_with = event_time_schema)]
     timestamp: Value,
+}
+
+/// The three forms a time may take, so generated clients and fuzzers know them.
+fn event_time_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{
+        KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .description(Some(
+                "An RFC 3339 time (e.g. `2026-11-21T10:00:00Z`), or Unix epoch seconds or \
+             milliseconds as an integer or a string of digits; 1970 to 2038.",
+            ))
+            .examples([serde_json::json!("2026-11-21T10:00:00Z")])
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(2_147_483_647_999_i64)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[0-9]{1,13}$")),
+            )
+            .build(),
+    )
 }
 
 /// What the source gets back once its event is durable.
