@@ -5,6 +5,7 @@
 mod support;
 
 mod dead_letters;
+mod hostile_input;
 mod kafka_security;
 mod listing;
 mod metrics;

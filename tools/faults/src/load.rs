@@ -46,8 +46,7 @@ pub(crate) async fn send_all(
     for task in tasks {
         let _ = task.await;
     }
-    let answers = answers.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    answers
+    answers.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// Sends one event; a fresh one after the run uses this too.

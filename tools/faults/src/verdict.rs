@@ -266,8 +266,8 @@ mod tests {
         rows_lost.remove(&deliverable.id);
         items_lost.remove(&deliverable.id);
         let verdict = judge_with(&oracle, &answers, &rows_lost, &items_lost);
-        assert_eq!(verdict.lost, [deliverable.id.clone()]);
-        assert_eq!(verdict.missing_at_target, [deliverable.id.clone()]);
+        assert_eq!(verdict.lost, [deliverable.id.as_str()]);
+        assert_eq!(verdict.missing_at_target, [deliverable.id.as_str()]);
         assert!(!verdict.passed());
 
         let mut rows_wrong = rows.clone();
@@ -277,10 +277,10 @@ mod tests {
         items_extra.insert(poison.id.clone(), item(poison, "b"));
         items_extra.insert("f1-999999".into(), item(deliverable, "b"));
         let verdict = judge_with(&oracle, &answers, &rows_wrong, &items_extra);
-        assert_eq!(verdict.wrong_status, [poison.id.clone()]);
-        assert_eq!(verdict.mismatched, [deliverable.id.clone()]);
-        assert_eq!(verdict.poison_at_target, [poison.id.clone()]);
-        assert_eq!(verdict.invented, ["f1-999999".to_owned()]);
+        assert_eq!(verdict.wrong_status, [poison.id.as_str()]);
+        assert_eq!(verdict.mismatched, [deliverable.id.as_str()]);
+        assert_eq!(verdict.poison_at_target, [poison.id.as_str()]);
+        assert_eq!(verdict.invented, ["f1-999999"]);
     }
 
     #[test]
@@ -300,7 +300,7 @@ mod tests {
         assert_eq!(verdict.unknown_present, 1);
         assert_eq!(
             verdict.lost,
-            [kept.id.clone()],
+            [kept.id.as_str()],
             "present, so it must reach its end"
         );
     }

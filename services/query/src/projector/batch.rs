@@ -12,7 +12,13 @@ fn without_nul_escapes(payload: &[u8]) -> Cow<'_, [u8]> {
     const NUL: &[u8] = b"\\u0000";
     let escaped_at = |i: usize| {
         // An escape only if preceded by an even run of backslashes.
-        payload[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+        payload[..i]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count()
+            % 2
+            == 0
     };
     let hits: Vec<usize> = payload
         .windows(NUL.len())
@@ -246,7 +252,10 @@ mod tests {
         let patched = without_nul_escapes(br#"{"a":"x\u0000y","b":"\\u0000","c":"\\\u0000"}"#);
         let value: serde_json::Value = serde_json::from_slice(&patched).unwrap();
         assert_eq!(value["a"], "x\u{fffd}y");
-        assert_eq!(value["b"], "\\u0000", "an escaped backslash is not an escape");
+        assert_eq!(
+            value["b"], "\\u0000",
+            "an escaped backslash is not an escape"
+        );
         assert_eq!(value["c"], "\\\u{fffd}");
         assert!(matches!(without_nul_escapes(b"{}"), Cow::Borrowed(_)));
     }
