@@ -1,10 +1,13 @@
 //! `orch-loadgen`: a closed-loop HTTP load generator for `POST /events`
-//! (each event with a unique id) or for look-ups, `GET <url>/<id>` of ids read
-//! from a file. Each of `--connections` workers sends one request, waits for
-//! the answer, and sends the next (at most `--rate` per second in all, if
-//! set), for `--duration` seconds after a warm-up. Prints one JSON object with
-//! the figures.
+//! (each event with a unique id), for look-ups (`GET <url>/<id>` of ids read
+//! from a file), for a GraphQL target's `createItem` directly, or for the
+//! end-to-end latency (events sent, a sample of them followed through the
+//! query service until delivered). Each of `--connections` workers sends one
+//! request, waits for the answer, and sends the next (at most `--rate` per
+//! second in all, if set), for `--duration` seconds after a warm-up. Prints
+//! one JSON object with the figures.
 
+mod follow;
 mod rss;
 
 use std::sync::Arc;
@@ -27,6 +30,11 @@ enum Mode {
     Post,
     /// `GET <url>/<id>` with ids from `--ids-file`; success is 200.
     Lookup,
+    /// `POST <url>` with a `createItem` mutation of a new id; success is 200.
+    Graphql,
+    /// As `post`, and one event in `--sample-every` is followed with
+    /// `GET <lookup-url>/<id>` until it shows as delivered.
+    Latency,
 }
 
 /// Drive POST /events or look-ups and report sustained throughput and latency.
@@ -65,6 +73,15 @@ struct Args {
     /// Pid of the server, to sample its resident memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Latency mode: where events are looked up (`GET <lookup-url>/<id>`).
+    #[arg(long, required_if_eq("mode", "latency"))]
+    lookup_url: Option<String>,
+    /// Latency mode: the reader key for the look-ups.
+    #[arg(long, env = "LOADGEN_LOOKUP_KEY", default_value = "dev-reader-key")]
+    lookup_key: String,
+    /// Latency mode: follow one event in this many.
+    #[arg(long, default_value_t = 20)]
+    sample_every: u64,
 }
 
 /// What one worker measured.
@@ -103,6 +120,14 @@ async fn main() -> anyhow::Result<()> {
     let measuring = Arc::new(AtomicBool::new(false));
     let stopping = Arc::new(AtomicBool::new(false));
 
+    let follow = match (mode, &args.lookup_url) {
+        (Mode::Latency, Some(url)) => Some(follow::Follow::new(
+            url.parse().context("--lookup-url is not a URI")?,
+            format!("Bearer {}", args.lookup_key),
+            args.sample_every.max(1),
+        )),
+        _ => None,
+    };
     let mut workers = Vec::new();
     let connections = args.connections;
     for worker in 0..args.connections {
@@ -111,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
         let (measuring, stopping) = (measuring.clone(), stopping.clone());
         let prefix = args.id_prefix.clone();
         let ids = ids.clone();
+        let follow = follow.clone();
         workers.push(tokio::spawn(async move {
             let mut pace = gap.map(|gap| {
                 let mut pace = tokio::time::interval(gap);
@@ -128,10 +154,11 @@ async fn main() -> anyhow::Result<()> {
                     pace.tick().await;
                 }
                 i += 1;
+                let id = format!("{prefix}-{worker}-{i}");
                 let (request, success) = match mode {
-                    Mode::Post => {
+                    Mode::Post | Mode::Latency => {
                         let body = json!({
-                            "id": format!("{prefix}-{worker}-{i}"),
+                            "id": id,
                             "name": "bench event",
                             "body": body_text,
                             "timestamp": 1_795_255_200,
@@ -143,6 +170,19 @@ async fn main() -> anyhow::Result<()> {
                             .body(Full::new(Bytes::from(body)))
                             .expect("valid request");
                         (request, hyper::StatusCode::ACCEPTED)
+                    }
+                    Mode::Graphql => {
+                        let body = json!({
+                            "query": "mutation($id: ID!, $body: String!) { createItem(id: $id, name: \"bench event\", body: $body, timestamp: 1795255200, brand: \"bench\") { id } }",
+                            "variables": { "id": id, "body": body_text },
+                        })
+                        .to_string();
+                        let request = hyper::Request::post(uri.clone())
+                            .header("authorization", auth.as_str())
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from(body)))
+                            .expect("valid request");
+                        (request, hyper::StatusCode::OK)
                     }
                     Mode::Lookup => {
                         // Workers start spread over the ids and walk them in turn.
@@ -164,6 +204,13 @@ async fn main() -> anyhow::Result<()> {
                     }
                     Err(_) => false,
                 };
+                if let Some(follow) = &follow
+                    && accepted
+                    && measuring.load(Ordering::Relaxed)
+                    && i.is_multiple_of(follow.every)
+                {
+                    follow.track(&client, id, started);
+                }
                 if measuring.load(Ordering::Relaxed) {
                     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                     tally.latency_us.saturating_record(micros.max(1));
@@ -200,6 +247,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
     let memory = sampler.map(rss::Sampler::stop);
+    let delivered = match follow {
+        Some(follow) => Some(follow.finish(Duration::from_secs(60)).await),
+        None => None,
+    };
     let report = json!({
         "connections": args.connections,
         "duration_s": elapsed,
@@ -214,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
             "max": latency.max() as f64 / 1000.0,
         },
         "server_rss_mb": memory.map(|m| json!({ "max_sampled": m.max_rss_mb, "peak_hwm": m.hwm_mb })),
+        "accepted_to_delivered_ms": delivered,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
