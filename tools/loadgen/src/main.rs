@@ -155,35 +155,30 @@ async fn main() -> anyhow::Result<()> {
                 }
                 i += 1;
                 let id = format!("{prefix}-{worker}-{i}");
+                let post = |body: serde_json::Value| {
+                    hyper::Request::post(uri.clone())
+                        .header("authorization", auth.as_str())
+                        .header("content-type", "application/json")
+                        .body(Full::new(Bytes::from(body.to_string())))
+                        .expect("valid request")
+                };
                 let (request, success) = match mode {
-                    Mode::Post | Mode::Latency => {
-                        let body = json!({
+                    Mode::Post | Mode::Latency => (
+                        post(json!({
                             "id": id,
                             "name": "bench event",
                             "body": body_text,
                             "timestamp": 1_795_255_200,
-                        })
-                        .to_string();
-                        let request = hyper::Request::post(uri.clone())
-                            .header("authorization", auth.as_str())
-                            .header("content-type", "application/json")
-                            .body(Full::new(Bytes::from(body)))
-                            .expect("valid request");
-                        (request, hyper::StatusCode::ACCEPTED)
-                    }
-                    Mode::Graphql => {
-                        let body = json!({
+                        })),
+                        hyper::StatusCode::ACCEPTED,
+                    ),
+                    Mode::Graphql => (
+                        post(json!({
                             "query": "mutation($id: ID!, $body: String!) { createItem(id: $id, name: \"bench event\", body: $body, timestamp: 1795255200, brand: \"bench\") { id } }",
                             "variables": { "id": id, "body": body_text },
-                        })
-                        .to_string();
-                        let request = hyper::Request::post(uri.clone())
-                            .header("authorization", auth.as_str())
-                            .header("content-type", "application/json")
-                            .body(Full::new(Bytes::from(body)))
-                            .expect("valid request");
-                        (request, hyper::StatusCode::OK)
-                    }
+                        })),
+                        hyper::StatusCode::OK,
+                    ),
                     Mode::Lookup => {
                         // Workers start spread over the ids and walk them in turn.
                         let at = (worker * ids.len() / connections + i as usize) % ids.len();
