@@ -217,27 +217,28 @@ fn parsing_never_panics_and_accepts_only_valid_events() {
         .and_then(|s| s.parse().ok())
         .map(Duration::from_secs);
     let deadline = Instant::now() + budget.unwrap_or_default();
-    let mut runner = TestRunner::new(Config {
-        cases: ROUND,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let accepted = AtomicU64::new(0);
-    let mut cases = 0u64;
+    let (cases, accepted) = (AtomicU64::new(0), AtomicU64::new(0));
     loop {
-        runner
-            .run(&(headers(), body()), |(headers, body)| {
-                if check(&headers, &body)? {
-                    accepted.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(())
-            })
-            .unwrap_or_else(|failure| panic!("{failure}"));
-        cases += u64::from(ROUND);
+        // A runner stops once it has passed `cases` cases, so each round gets
+        // a fresh one (and a fresh random seed).
+        TestRunner::new(Config {
+            cases: ROUND,
+            failure_persistence: None,
+            ..Config::default()
+        })
+        .run(&(headers(), body()), |(headers, body)| {
+            cases.fetch_add(1, Ordering::Relaxed);
+            if check(&headers, &body)? {
+                accepted.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|failure| panic!("{failure}"));
         if Instant::now() >= deadline {
             break;
         }
     }
+    let cases = cases.into_inner();
     let accepted = accepted.into_inner();
     eprintln!("parser fuzz: {cases} cases, {accepted} accepted, 0 failures");
     assert!(
