@@ -117,7 +117,7 @@ pub(crate) struct AcceptedEvent {
         (status = 413, description = "The body is larger than the limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields are missing or invalid; each is named.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The event could not be made durable in time; it was not accepted.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event was not confirmed durable in time, so it is not accepted; it may still arrive, and sending it again is safe (the id makes a repeat harmless).", body = Problem, content_type = "application/problem+json"),
     ),
     params(
         ("traceparent" = Option<String>, Header, description = "W3C trace context to continue; a new trace starts without one."),
@@ -181,7 +181,7 @@ pub(crate) async fn accept(
         Err(_) => {
             EventNotDurable::Deadline.emit();
             return Problem::unavailable(
-                "The event could not be made durable in time, so it was not accepted; send it again later.",
+                "The event was not confirmed durable in time, so it is not accepted; it may still arrive, and sending it again is safe (the id makes a repeat harmless).",
             )
             .into_response();
         }
