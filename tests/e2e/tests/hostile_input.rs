@@ -2,8 +2,6 @@
 //! the target and Postgres byte for byte; requests built to break the parser
 //! or the server are refused with a clear answer, and nothing of them is kept.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::support::{Options, SOURCE_KEY, spawn_pipeline};
@@ -54,7 +52,10 @@ async fn hostile_text_reaches_the_target_and_postgres_as_inert_data() {
     }
 
     for (id, text, path) in &lookups {
-        let view = await_delivered(&pipeline, path).await;
+        let view = pipeline.await_status(id, "delivered").await;
+        // The status URL the source was given names this event and no other.
+        let (code, by_status_url) = pipeline.query_get(path).await;
+        assert_eq!((code, &by_status_url["id"]), (200, &view["id"]), "{path}");
         assert_eq!(
             (
                 view["id"].as_str(),
@@ -108,22 +109,6 @@ async fn hostile_text_reaches_the_target_and_postgres_as_inert_data() {
         .await
         .unwrap();
     assert_eq!(extra, json!({ HOSTILE[0].1: HOSTILE[0].0 }));
-}
-
-/// Polls `path` (an escaped `/events/<id>`) until the event is delivered.
-async fn await_delivered(pipeline: &crate::support::Pipeline, path: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
-    loop {
-        let (code, body) = pipeline.query_get(path).await;
-        if code == 200 && body["status"] == "delivered" {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} not delivered in time; last answer {code}: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

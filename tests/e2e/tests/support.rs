@@ -261,9 +261,16 @@ impl Pipeline {
             .expect("command service answers")
     }
 
-    /// GET /events/{id} with the reader key: (status code, body).
+    /// GET /events/{id} with the reader key: (status code, body). The id is
+    /// escaped as one path segment, whatever it holds.
     pub(crate) async fn get_event(&self, id: &str) -> (u16, Value) {
-        self.query_get(&format!("/events/{id}")).await
+        let mut url = reqwest::Url::parse(&self.query_url).expect("query URL");
+        url.path_segments_mut()
+            .expect("an http URL has segments")
+            .pop_if_empty()
+            .push("events")
+            .push(id);
+        self.query_get(url.path()).await
     }
 
     /// GETs `path` (with its query string) from the query service with the

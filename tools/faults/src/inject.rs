@@ -75,22 +75,32 @@ async fn inject(
         }
         Fault::RestartBroker => platform.restart_broker(hold).await?,
         Fault::RestartPostgres => platform.restart_postgres(hold).await?,
-        target_fault => {
-            let faults = match target_fault {
-                Fault::TargetErrors { share } => json!({ "error_rate": share }),
-                Fault::TargetRateLimited { share } => json!({ "rate_limited_rate": share }),
-                Fault::TargetSlow { min_ms, max_ms } => {
-                    json!({ "latency_min_ms": min_ms, "latency_max_ms": max_ms })
-                }
-                Fault::TargetTimeouts { share } => {
-                    json!({ "timeout_rate": share, "timeout_ms": 3_000 })
-                }
-                _ => unreachable!("process faults are matched above"),
-            };
-            target.set(http, &faults).await?;
-            sleep(hold).await;
-            target.set(http, &json!({})).await?;
+        Fault::TargetErrors { share } => {
+            hold_target(target, http, json!({ "error_rate": share }), hold).await?;
+        }
+        Fault::TargetRateLimited { share } => {
+            hold_target(target, http, json!({ "rate_limited_rate": share }), hold).await?;
+        }
+        Fault::TargetSlow { min_ms, max_ms } => {
+            let slow = json!({ "latency_min_ms": min_ms, "latency_max_ms": max_ms });
+            hold_target(target, http, slow, hold).await?;
+        }
+        Fault::TargetTimeouts { share } => {
+            let hangs = json!({ "timeout_rate": share, "timeout_ms": 3_000 });
+            hold_target(target, http, hangs, hold).await?;
         }
     }
     Ok(())
+}
+
+/// Puts `faults` in force at the target for `hold`, then clears them.
+async fn hold_target(
+    target: &TargetAdmin,
+    http: &reqwest::Client,
+    faults: serde_json::Value,
+    hold: Duration,
+) -> anyhow::Result<()> {
+    target.set(http, &faults).await?;
+    sleep(hold).await;
+    target.set(http, &json!({})).await
 }

@@ -135,10 +135,9 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
     let faulted_s = start.elapsed().as_secs_f64();
     let quiet = Instant::now();
 
-    let stack = Arc::try_unwrap(stack)
+    let mut stack = Arc::try_unwrap(stack)
         .map_err(|_| anyhow::anyhow!("a fault lane still holds the stack"))?
         .into_inner();
-    let mut stack = stack;
     wait_for(
         "every service ready again",
         Duration::from_secs(120),

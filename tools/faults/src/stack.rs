@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::platform::Platform;
 use crate::process::Process;
@@ -89,7 +88,10 @@ impl Stack {
         let mut command_env = kafka();
         command_env.extend([
             ("COMMAND_LISTEN_ADDR", format!("127.0.0.1:{command_port}")),
-            ("COMMAND_SOURCE_KEY_HASHES", key_hash(&keys.source)),
+            (
+                "COMMAND_SOURCE_KEY_HASHES",
+                orch_http::hash_key(&keys.source),
+            ),
             (
                 "COMMAND_STATUS_BASE_URL",
                 format!("http://127.0.0.1:{query_port}"),
@@ -124,7 +126,7 @@ impl Stack {
         let mut query_env = kafka();
         query_env.extend([
             ("QUERY_LISTEN_ADDR", format!("127.0.0.1:{query_port}")),
-            ("QUERY_READER_KEY_HASHES", key_hash(&keys.reader)),
+            ("QUERY_READER_KEY_HASHES", orch_http::hash_key(&keys.reader)),
             ("QUERY_GROUP_ID", format!("faults-{seed}.projector")),
             ("DATABASE_URL", database_url.to_owned()),
         ]);
@@ -250,9 +252,4 @@ fn target_faults(poison_prefix: &str, faults: &Value) -> Value {
     let mut faults = faults.clone();
     faults["reject_id_prefix"] = json!(poison_prefix);
     faults
-}
-
-/// The `sha256:<hex>` form the services read their keys in.
-fn key_hash(key: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
 }
