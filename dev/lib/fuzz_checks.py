@@ -15,6 +15,8 @@ import schemathesis
 MAX_ID_BYTES = 256
 MAX_SECONDS = 2**31 - 1
 MILLIS_THRESHOLD = 100_000_000_000
+MAX_EXTRA_NESTING = 32
+KNOWN_FIELDS = ("id", "name", "body", "timestamp")
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -63,6 +65,14 @@ def _time_violation(value):
     return f"timestamp {value!r} is not RFC 3339 or epoch seconds/milliseconds"
 
 
+def _nesting(value):
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    return 0
+
+
 def contract_violation(body):
     """Why `body` breaks the event contract, or None."""
     if not isinstance(body, dict):
@@ -82,6 +92,9 @@ def contract_violation(body):
     text = json.dumps(body)
     if "\\u0000" in text.replace("\\\\", ""):
         return "holds U+0000"
+    for key, value in body.items():
+        if key not in KNOWN_FIELDS and _nesting(value) > MAX_EXTRA_NESTING:
+            return f"unknown field {key!r} nests deeper than {MAX_EXTRA_NESTING}"
     return _time_violation(body["timestamp"])
 
 

@@ -58,8 +58,22 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Arrays and objects nested `depth` levels around a scalar, up to past the
+/// 32 levels an unknown field may take.
+fn deep_json() -> impl Strategy<Value = Value> {
+    (0usize..48, any::<bool>()).prop_map(|(depth, objects)| {
+        (0..depth).fold(Value::from(1), |inner, _| {
+            if objects {
+                json!({ "k": inner })
+            } else {
+                Value::Array(vec![inner])
+            }
+        })
+    })
+}
+
 /// An object near the contract: each field present or not, of the right type
-/// or not, plus extras.
+/// or not, plus extras, some deeply nested.
 fn event_like() -> impl Strategy<Value = Value> {
     let field = |good: BoxedStrategy<Value>| prop_oneof![8 => good.prop_map(Some), 1 => any_json().prop_map(Some), 1 => Just(None)];
     let text = tricky_string().prop_map(Value::from).boxed();
@@ -82,7 +96,11 @@ fn event_like() -> impl Strategy<Value = Value> {
         field(text.clone()),
         field(text),
         field(time),
-        prop::collection::btree_map(tricky_string(), any_json(), 0..3),
+        prop::collection::btree_map(
+            tricky_string(),
+            prop_oneof![3 => any_json(), 1 => deep_json()],
+            0..3,
+        ),
     )
         .prop_map(|(id, name, body, timestamp, extra)| {
             let mut object: Map<String, Value> = extra.into_iter().collect();
@@ -156,6 +174,15 @@ fn headers() -> impl Strategy<Value = HeaderMap> {
 }
 
 /// The invariants for one request; says whether it was accepted.
+/// Arrays and objects deep, counted independently of the service's own count.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn check(headers: &HeaderMap, body: &[u8]) -> Result<bool, TestCaseError> {
     match read_request(headers, Ok(body)) {
         Ok(Intake { event, .. }) => {
@@ -181,6 +208,12 @@ fn check(headers: &HeaderMap, body: &[u8]) -> Result<bool, TestCaseError> {
                 prop_assert!(
                     !event.extra.contains_key(key),
                     "{key} left among the extras"
+                );
+            }
+            for (key, value) in &event.extra {
+                prop_assert!(
+                    depth(value) <= 32,
+                    "unknown field {key:?} nested past 32 accepted"
                 );
             }
             prop_assert_eq!(

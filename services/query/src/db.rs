@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use orch_contracts::Status;
@@ -81,7 +83,9 @@ pub(crate) struct EventView {
     /// The source's `X-Correlation-Id`, when it sent one.
     pub(crate) correlation_id: Option<String>,
     /// Fields the source sent beyond the contract, kept but not delivered.
-    pub(crate) extra: Option<serde_json::Value>,
+    /// Passed through as stored, never parsed, so any number comes back as sent.
+    #[schema(value_type = Option<Object>)]
+    pub(crate) extra: Option<Json<Box<RawValue>>>,
 }
 
 /// One step in an event's history.

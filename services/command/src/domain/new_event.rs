@@ -48,6 +48,13 @@ impl NewEvent {
         for (key, value) in &object {
             if key.contains('\0') || holds_nul(value) {
                 errors.push(FieldError::new(key.replace('\0', "\\u0000"), NUL_MESSAGE));
+            } else if nesting(value) > MAX_EXTRA_NESTING {
+                errors.push(FieldError::new(
+                    key.as_str(),
+                    format!(
+                        "must not nest arrays and objects more than {MAX_EXTRA_NESTING} levels deep"
+                    ),
+                ));
             }
         }
         match (id, name, body, timestamp) {
@@ -64,6 +71,22 @@ impl NewEvent {
 }
 
 const NUL_MESSAGE: &str = "must not contain U+0000 (NUL), which the event store cannot hold";
+
+/// How deep arrays and objects may nest in an unknown field. The raw record
+/// and the dead letter wrap the event in a few more levels, and every reader
+/// (dispatcher, projector, redrive) stops at serde_json's 128: an event
+/// accepted deeper than that could never be delivered or shown.
+const MAX_EXTRA_NESTING: usize = 32;
+
+/// How many arrays and objects deep `value` goes (0 for a scalar).
+fn nesting(value: &Value) -> usize {
+    let inner = match value {
+        Value::Array(items) => items.iter().map(nesting).max(),
+        Value::Object(map) => map.values().map(nesting).max(),
+        _ => return 0,
+    };
+    1 + inner.unwrap_or(0)
+}
 
 /// Whether a string anywhere in `value` (keys included) holds U+0000.
 fn holds_nul(value: &Value) -> bool {
@@ -133,6 +156,26 @@ mod tests {
             "timestamp": 0
         })));
         assert!(fine.is_ok());
+    }
+
+    #[test]
+    fn refuses_unknown_fields_nested_past_what_readers_take() {
+        let nest = |depth: usize| -> Value {
+            serde_json::from_str(&format!("{}1{}", "[".repeat(depth), "]".repeat(depth))).unwrap()
+        };
+        let event = |deep: Value| {
+            NewEvent::from_json(object(json!({
+                "id": "e1", "name": "n", "body": "b", "timestamp": 0,
+                "deep": deep, "flat": {"a": 1}
+            })))
+        };
+        assert_eq!(nesting(&nest(MAX_EXTRA_NESTING)), MAX_EXTRA_NESTING);
+        assert!(event(nest(MAX_EXTRA_NESTING)).is_ok());
+        assert!(event(json!({"a": [{"b": []}]})).is_ok());
+        let errors = event(nest(MAX_EXTRA_NESTING + 1)).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "deep");
+        assert!(errors[0].message.contains("32 levels"));
     }
 
     #[test]

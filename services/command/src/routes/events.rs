@@ -33,8 +33,11 @@ pub(super) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// An event as the source sends it. Documentation only: the handler checks
-/// the JSON itself so that a 422 can name every bad field at once.
+// Documentation only: the handler checks the JSON itself so that a 422 can
+// name every bad field at once.
+/// An event as the source sends it. Any other field is kept as sent (never
+/// delivered) if no text in it holds U+0000 and its arrays and objects nest
+/// at most 32 levels deep.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct EventSubmission {

@@ -3,7 +3,6 @@
 //! any number of times leaves the same rows.
 
 use orch_contracts::{Status, StatusRecord};
-use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::batch::{Batch, order};
@@ -26,16 +25,24 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     if raw.is_empty() {
         return Ok(());
     }
+    // Sent as text and cast to `json`, which keeps each number as the record
+    // wrote it; jsonb would rewrite 1.7976931348623157e308 as 309 digits that
+    // many JSON readers (serde_json among them) refuse.
+    let extras = raw
+        .iter()
+        .map(|r| serde_json::to_string(&r.newest.extra))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| sqlx::Error::Encode(error.into()))?;
     // Bound by reference: bodies run to 64 KiB, and a batch holds thousands.
     sqlx::query(
         r#"
         INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, last_accepted_at,
                                  trace_id, correlation_id, status, status_generation, status_rank,
                                  status_attempt, status_at, updated_at)
-        SELECT r.id, r.name, r.body, r.ts, r.extra, r.first_at, r.last_at,
+        SELECT r.id, r.name, r.body, r.ts, r.extra::json, r.first_at, r.last_at,
                r.trace_id, r.correlation_id, 'accepted', r.generation, 0, 0,
                r.generation_at, r.last_at
-        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[],
+        FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
                     $6::timestamptz[], $7::timestamptz[], $8::text[], $9::int[], $10::timestamptz[],
                     $11::text[])
              AS r(id, name, body, ts, extra, first_at, last_at, trace_id, generation, generation_at,
@@ -76,7 +83,7 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     .bind(raw.iter().map(|r| r.newest.name.as_str()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.body.as_str()).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.timestamp).collect::<Vec<_>>())
-    .bind(raw.iter().map(|r| Json(&r.newest.extra)).collect::<Vec<_>>())
+    .bind(&extras)
     .bind(raw.iter().map(|r| r.first_accepted_at).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.received_at).collect::<Vec<_>>())
     .bind(raw.iter().map(|r| r.newest.trace_id.as_str()).collect::<Vec<_>>())

@@ -67,6 +67,7 @@ pub(crate) struct StatusCounts {
         (status = 200, description = "The event.", body = EventDetail),
         (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No event with this id has been projected.", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A stored row could not be read (a bug; logged).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = [])),
@@ -75,7 +76,7 @@ pub(crate) struct StatusCounts {
 pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let found = match db::find_event(&state.pool, &id).await {
         Ok(found) => found,
-        Err(error) => return database_unavailable(&error),
+        Err(error) => return database_failed(&error),
     };
     let Some((event, history)) = found else {
         return Problem::not_found(format!("No event with id {id:?} has been projected."))
@@ -104,6 +105,7 @@ pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<Stri
         (status = 200, description = "One page of events.", body = EventPage),
         (status = 400, description = "A bad filter, named.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A stored row could not be read (a bug; logged).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = [])),
@@ -129,7 +131,7 @@ pub(crate) async fn list_events(
     };
     let mut events = match db::list_events(&state.pool, &filter).await {
         Ok(events) => events,
-        Err(error) => return database_unavailable(&error),
+        Err(error) => return database_failed(&error),
     };
     let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
     let next_cursor = (events.len() > limit).then(|| {
@@ -158,6 +160,7 @@ pub(crate) async fn list_events(
     responses(
         (status = 200, description = "Counts by status.", body = StatusCounts),
         (status = 401, description = "No or unknown reader key.", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A stored row could not be read (a bug; logged).", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unreachable.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("api_key" = [])),
@@ -166,7 +169,7 @@ pub(crate) async fn list_events(
 pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     let counts = match db::status_counts(&state.pool).await {
         Ok(counts) => counts,
-        Err(error) => return database_unavailable(&error),
+        Err(error) => return database_failed(&error),
     };
     let mut by_status: BTreeMap<String, i64> = Status::ALL
         .iter()
@@ -180,8 +183,25 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     Json(StatusCounts { total, by_status }).into_response()
 }
 
-fn database_unavailable(error: &sqlx::Error) -> Response {
-    tracing::warn!(%error, "Database query failed.");
-    Problem::unavailable("The read model's database is unreachable; try again shortly.")
-        .into_response()
+/// A 503 when Postgres cannot be reached or refused the query, which a retry
+/// may mend; a 500 when a row could not be read, which is a bug to fix.
+fn database_failed(error: &sqlx::Error) -> Response {
+    use sqlx::Error;
+    match error {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::Database(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => {
+            tracing::warn!(%error, "Database query failed.");
+            Problem::unavailable("The read model's database is unreachable; try again shortly.")
+                .into_response()
+        }
+        _ => {
+            tracing::error!(%error, "A read model row could not be read.");
+            Problem::internal().into_response()
+        }
+    }
 }
