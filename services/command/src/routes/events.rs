@@ -35,9 +35,9 @@ pub(super) fn router(state: AppState) -> Router {
 
 // Documentation only: the handler checks the JSON itself so that a 422 can
 // name every bad field at once.
-/// An event as the source sends it. Any other field is kept as sent (never
-/// delivered) if no text in it holds U+0000 and its arrays and objects nest
-/// at most 32 levels deep.
+/// An event as the source sends it. Any other field is kept, never delivered,
+/// if no text in it holds U+0000 and its arrays and objects nest at most 32
+/// levels deep; its numbers are kept as 64-bit integers or doubles.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct EventSubmission {
