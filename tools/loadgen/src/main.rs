@@ -110,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
         None => Vec::new(),
     });
     anyhow::ensure!(
-        args.mode == Mode::Post || !ids.is_empty(),
+        args.mode != Mode::Lookup || !ids.is_empty(),
         "--ids-file holds no ids to look up"
     );
     // Each worker's share of the rate, as the gap between its sends.
