@@ -5,6 +5,9 @@ drain URL BACKLOG_JSON PID   rate at which the target takes new items while a
                              and the CPU time process PID (the dispatcher) used
                              meanwhile
 limited URL LIMIT SECONDS    share of LIMIT used over SECONDS, after 5 s of warm-up
+rate URL SECONDS             rate at which the target takes new items over SECONDS,
+                             after 5 s of warm-up (a whole pipeline under load)
+reach URL COUNT              waits until the target has taken COUNT items in all
 Prints one JSON object.
 """
 import json
@@ -77,9 +80,32 @@ def limited(url, limit, seconds):
     }))
 
 
+def rate(url, seconds):
+    await_first_delivery(url, 120)
+    time.sleep(5)
+    n0, t0 = stats(url)["accepted"], time.time()
+    time.sleep(seconds)
+    n1, t1 = stats(url)["accepted"], time.time()
+    print(json.dumps({"seconds": t1 - t0, "delivered": n1 - n0, "events_per_s": (n1 - n0) / (t1 - t0)}))
+
+
+def reach(url, count, patience_s=600):
+    deadline = time.time() + patience_s
+    while (n := stats(url)["accepted"]) < count:
+        if time.time() > deadline:
+            raise SystemExit(f"the target took {n} of {count} items")
+        time.sleep(0.5)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "drain":
         drain(sys.argv[2], sys.argv[3], sys.argv[4])
-    else:
+    elif mode == "rate":
+        rate(sys.argv[2], float(sys.argv[3]))
+    elif mode == "reach":
+        reach(sys.argv[2], int(sys.argv[3]))
+    elif mode == "limited":
         limited(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    else:
+        raise SystemExit(__doc__)
