@@ -44,13 +44,10 @@ async fn main() -> anyhow::Result<()> {
                 let id = &ids[i % ids.len()];
                 i += 1;
                 let began = Instant::now();
-                let rows = sqlx::query(
-                    "SELECT e.*, h.* FROM events e LEFT JOIN event_history h ON h.event_id = e.id \
-                     WHERE e.id = $1 ORDER BY h.generation, h.at, h.attempt",
-                )
-                .bind(id)
-                .fetch_all(&pool)
-                .await?;
+                let rows = sqlx::query(orch_query::FIND_EVENT_SQL)
+                    .bind(id)
+                    .fetch_all(&pool)
+                    .await?;
                 anyhow::ensure!(!rows.is_empty(), "id {id} is not projected");
                 latency.saturating_record(u64::try_from(began.elapsed().as_micros())?.max(1));
             }

@@ -141,27 +141,32 @@ impl EventStepRow {
     }
 }
 
+/// A look-up's one statement: the event with id `$1` joined with one step of
+/// its history per row, oldest first. Public for the look-up benchmark's
+/// ceiling, which runs exactly this with nothing around it.
+pub const FIND_EVENT_SQL: &str = concat!(
+    "SELECT e.*, s.* FROM (SELECT ",
+    event_columns!(),
+    r#" FROM events WHERE id = $1) e
+    LEFT JOIN LATERAL (
+        SELECT generation AS step_generation, status AS step_status, attempt AS step_attempt,
+               at AS step_at, http_status AS step_http_status, error_kind AS step_error_kind,
+               error_message AS step_error_message, latency_ms AS step_latency_ms
+        FROM event_history WHERE event_id = $1
+    ) s ON true
+    ORDER BY s.step_generation, s.step_at, s.step_attempt
+    "#
+);
+
 /// The event with id `id` and its history, oldest step first, if projected.
 pub(crate) async fn find_event(
     pool: &PgPool,
     id: &str,
 ) -> Result<Option<(EventView, Vec<HistoryEntry>)>, sqlx::Error> {
-    let mut rows = sqlx::query_as::<_, EventStepRow>(concat!(
-        "SELECT e.*, s.* FROM (SELECT ",
-        event_columns!(),
-        r#" FROM events WHERE id = $1) e
-        LEFT JOIN LATERAL (
-            SELECT generation AS step_generation, status AS step_status, attempt AS step_attempt,
-                   at AS step_at, http_status AS step_http_status, error_kind AS step_error_kind,
-                   error_message AS step_error_message, latency_ms AS step_latency_ms
-            FROM event_history WHERE event_id = $1
-        ) s ON true
-        ORDER BY s.step_generation, s.step_at, s.step_attempt
-        "#
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    let mut rows = sqlx::query_as::<_, EventStepRow>(FIND_EVENT_SQL)
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
     let history = rows.iter_mut().filter_map(EventStepRow::step).collect();
     Ok(rows.into_iter().next().map(|row| (row.event, history)))
 }

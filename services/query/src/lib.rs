@@ -13,7 +13,7 @@ mod startup;
 mod trace_link;
 
 pub use config::QueryConfig;
-pub use db::migrate;
+pub use db::{FIND_EVENT_SQL, migrate};
 pub use error::StartupError;
 pub use routes::openapi::QueryApi;
 pub use startup::Application;

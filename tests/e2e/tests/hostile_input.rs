@@ -125,15 +125,7 @@ async fn unknown_fields_at_the_edges_of_json_come_back_as_sent() {
     ];
     for (id, value) in &edges {
         let body = format!(r#"{{"id":"{id}","name":"n","body":"b","timestamp":0,"kept":{value}}}"#);
-        let response = pipeline
-            .http
-            .post(format!("{}/events", pipeline.command_url))
-            .bearer_auth(SOURCE_KEY)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = pipeline.post_event_bytes(body).await;
         assert_eq!(response.status(), 202, "{id}");
     }
     for (id, value) in &edges {
@@ -167,15 +159,6 @@ async fn requests_built_to_break_the_parser_are_refused_and_nothing_is_kept() {
     })
     .await;
     let url = format!("{}/events", pipeline.command_url);
-    let send = |body: Vec<u8>| {
-        pipeline
-            .http
-            .post(&url)
-            .bearer_auth(SOURCE_KEY)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
     let valid = |filler: &str| {
         json!({ "id": "ok", "name": filler, "body": "b", "timestamp": 0 })
             .to_string()
@@ -214,7 +197,7 @@ async fn requests_built_to_break_the_parser_are_refused_and_nothing_is_kept() {
         ),
     ];
     for (what, body, status) in cases {
-        let response = send(body).await.unwrap();
+        let response = pipeline.post_event_bytes(body).await;
         assert_eq!(response.status(), status, "{what}");
         let content_type = response.headers()["content-type"]
             .to_str()
@@ -259,7 +242,7 @@ async fn requests_built_to_break_the_parser_are_refused_and_nothing_is_kept() {
     );
 
     // The service still takes a valid event, and only that one reached Kafka.
-    let response = send(valid("fine")).await.unwrap();
+    let response = pipeline.post_event_bytes(valid("fine")).await;
     assert_eq!(response.status(), 202);
     let raw = pipeline.read_topic(&pipeline.kafka.topics().raw, 1).await;
     assert_eq!(raw.len(), 1);

@@ -252,10 +252,21 @@ impl Pipeline {
 
     /// POSTs `body` as JSON with the source key.
     pub(crate) async fn post_event(&self, body: &Value) -> reqwest::Response {
+        self.post_event_bytes(serde_json::to_vec(body).expect("JSON serialises"))
+            .await
+    }
+
+    /// POSTs `body` as it is, declared JSON, with the source key: for bodies
+    /// serde_json would not write (hostile, malformed, or numbers as typed).
+    pub(crate) async fn post_event_bytes(
+        &self,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
         self.http
             .post(format!("{}/events", self.command_url))
             .bearer_auth(SOURCE_KEY)
-            .json(body)
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await
             .expect("command service answers")

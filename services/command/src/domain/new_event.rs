@@ -46,15 +46,22 @@ impl NewEvent {
             }
         }
         for (key, value) in &object {
-            if key.contains('\0') || holds_nul(value) {
-                errors.push(FieldError::new(key.replace('\0', "\\u0000"), NUL_MESSAGE));
-            } else if nesting(value) > MAX_EXTRA_NESTING {
-                errors.push(FieldError::new(
+            let problem = if key.contains('\0') {
+                Some(ExtraProblem::Nul)
+            } else {
+                extra_problem(value, 0)
+            };
+            match problem {
+                Some(ExtraProblem::Nul) => {
+                    errors.push(FieldError::new(key.replace('\0', "\\u0000"), NUL_MESSAGE))
+                }
+                Some(ExtraProblem::TooDeep) => errors.push(FieldError::new(
                     key.as_str(),
                     format!(
                         "must not nest arrays and objects more than {MAX_EXTRA_NESTING} levels deep"
                     ),
-                ));
+                )),
+                None => {}
             }
         }
         match (id, name, body, timestamp) {
@@ -78,23 +85,33 @@ const NUL_MESSAGE: &str = "must not contain U+0000 (NUL), which the event store 
 /// accepted deeper than that could never be delivered or shown.
 const MAX_EXTRA_NESTING: usize = 32;
 
-/// How many arrays and objects deep `value` goes (0 for a scalar).
-fn nesting(value: &Value) -> usize {
-    let inner = match value {
-        Value::Array(items) => items.iter().map(nesting).max(),
-        Value::Object(map) => map.values().map(nesting).max(),
-        _ => return 0,
-    };
-    1 + inner.unwrap_or(0)
+/// Why an unknown field cannot be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtraProblem {
+    /// A string in it (keys included) holds U+0000.
+    Nul,
+    /// Arrays and objects in it nest deeper than [`MAX_EXTRA_NESTING`].
+    TooDeep,
 }
 
-/// Whether a string anywhere in `value` (keys included) holds U+0000.
-fn holds_nul(value: &Value) -> bool {
+/// The first problem met walking `value`, which sits inside `depth` arrays
+/// and objects: one walk for both rules, stopping at the first.
+fn extra_problem(value: &Value, depth: usize) -> Option<ExtraProblem> {
+    let inside = depth + 1;
     match value {
-        Value::String(text) => text.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
+        Value::String(text) if text.contains('\0') => Some(ExtraProblem::Nul),
+        Value::Array(_) | Value::Object(_) if inside > MAX_EXTRA_NESTING => {
+            Some(ExtraProblem::TooDeep)
+        }
+        Value::Array(items) => items.iter().find_map(|v| extra_problem(v, inside)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(ExtraProblem::Nul)
+            } else {
+                extra_problem(v, inside)
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -169,7 +186,11 @@ mod tests {
                 "deep": deep, "flat": {"a": 1}
             })))
         };
-        assert_eq!(nesting(&nest(MAX_EXTRA_NESTING)), MAX_EXTRA_NESTING);
+        assert_eq!(extra_problem(&nest(MAX_EXTRA_NESTING), 0), None);
+        assert_eq!(
+            extra_problem(&nest(MAX_EXTRA_NESTING + 1), 0),
+            Some(ExtraProblem::TooDeep)
+        );
         assert!(event(nest(MAX_EXTRA_NESTING)).is_ok());
         assert!(event(json!({"a": [{"b": []}]})).is_ok());
         let errors = event(nest(MAX_EXTRA_NESTING + 1)).unwrap_err();
