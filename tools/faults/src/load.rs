@@ -1,7 +1,7 @@
 //! The source: sends the oracle's events at a steady rate, as the real source
 //! app does (no retries), and records each answer.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -20,33 +20,34 @@ pub(crate) async fn send_all(
     oracle: &Oracle,
     spread: Duration,
 ) -> Vec<Answer> {
-    let answers = Arc::new(Mutex::new(vec![Answer::NotSent; oracle.events.len()]));
     let slots = Arc::new(Semaphore::new(CONNECTIONS));
     let period = spread / u32::try_from(oracle.events.len().max(1)).unwrap_or(u32::MAX);
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(oracle.events.len());
     for (n, event) in oracle.events.iter().enumerate() {
         sleep_until(start + period * u32::try_from(n).unwrap_or(u32::MAX)).await;
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            break;
-        };
-        let (http, url, key, event, answers) = (
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (http, url, key, event) = (
             http.clone(),
             url.to_owned(),
             key.to_owned(),
             event.body.clone(),
-            answers.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let answer = send(&http, &url, &key, &event).await;
-            answers.lock().unwrap_or_else(|p| p.into_inner())[n] = answer;
-            drop(slot);
+            let _slot = slot;
+            send(&http, &url, &key, &event).await
         }));
     }
+    let mut answers = Vec::with_capacity(tasks.len());
     for task in tasks {
-        let _ = task.await;
+        // A task that panicked never learned its answer.
+        answers.push(task.await.unwrap_or(Answer::Unknown));
     }
-    answers.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    answers
 }
 
 /// Sends one event; a fresh one after the run uses this too.

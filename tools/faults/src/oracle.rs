@@ -63,8 +63,6 @@ pub(crate) struct Issued {
 /// What the command service answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Answer {
-    /// Not sent yet (or never: the run ended first).
-    NotSent,
     /// 202: the service promised the event is durable.
     Accepted,
     /// Any other status: not accepted.

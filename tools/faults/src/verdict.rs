@@ -98,25 +98,21 @@ pub(crate) fn judge(evidence: Evidence<'_>) -> Verdict {
         ..Verdict::default()
     };
     for (event, answer) in oracle.events.iter().zip(answers) {
-        let present = rows.contains_key(&event.id);
+        // Taken if accepted, or found in Postgres or at the target whatever
+        // the answer said; then it is checked like an accepted one. Never
+        // taken, it must not be anywhere, which `invented` does not cover.
+        let found = rows.contains_key(&event.id) || items.contains_key(&event.id);
         match answer {
             Answer::Accepted => verdict.accepted += 1,
             Answer::Refused(_) => verdict.refused += 1,
             Answer::Unreachable => verdict.unreachable += 1,
-            Answer::Unknown | Answer::NotSent => verdict.unknown += 1,
+            Answer::Unknown => verdict.unknown += 1,
         }
         match answer {
             Answer::Accepted => {}
-            Answer::Unknown | Answer::NotSent if present => verdict.unknown_present += 1,
-            Answer::Refused(_) | Answer::Unreachable if present => verdict.refused_present += 1,
-            _ => {
-                // Never taken: it must not be anywhere.
-                if items.contains_key(&event.id) {
-                    verdict.refused_present += 1;
-                } else {
-                    continue;
-                }
-            }
+            _ if !found => continue,
+            Answer::Unknown => verdict.unknown_present += 1,
+            Answer::Refused(_) | Answer::Unreachable => verdict.refused_present += 1,
         }
         check_taken(
             event,
@@ -154,34 +150,43 @@ fn check_taken(
     verdict: &mut Verdict,
 ) {
     let id = || event.id.clone();
+    // A poison event never reaches the enricher, so it has no brand to check.
+    let same = |name: Option<&str>, body: Option<&str>, seconds: Option<i64>, got: Option<&str>| {
+        name == Some(event.name.as_str())
+            && body == Some(event.text.as_str())
+            && seconds == Some(event.unix_seconds)
+            && (event.class == Class::Poison || got == Some(brand))
+    };
+    let mut mismatched = false;
     match row {
         Some(row) if row.is_final() => {
             if row.status != event.class.final_status() {
                 verdict.wrong_status.push(id());
             }
-            let same = row.name.as_deref() == Some(&event.name)
-                && row.body.as_deref() == Some(&event.text)
-                && row.unix_seconds == Some(event.unix_seconds)
-                && (event.class == Class::Poison || row.brand.as_deref() == Some(brand));
-            if !same {
-                verdict.mismatched.push(id());
-            }
+            mismatched |= !same(
+                row.name.as_deref(),
+                row.body.as_deref(),
+                row.unix_seconds,
+                row.brand.as_deref(),
+            );
         }
         _ => verdict.lost.push(id()),
     }
     match (event.class, item) {
         (Class::Deliverable, None) => verdict.missing_at_target.push(id()),
         (Class::Deliverable, Some(item)) => {
-            let same = item.name == event.name
-                && item.body == event.text
-                && item.timestamp == event.unix_seconds
-                && item.brand == brand;
-            if !same && !verdict.mismatched.contains(&event.id) {
-                verdict.mismatched.push(id());
-            }
+            mismatched |= !same(
+                Some(&item.name),
+                Some(&item.body),
+                Some(item.timestamp),
+                Some(&item.brand),
+            );
         }
         (Class::Poison, Some(_)) => verdict.poison_at_target.push(id()),
         (Class::Poison, None) => {}
+    }
+    if mismatched {
+        verdict.mismatched.push(id());
     }
 }
 
@@ -288,20 +293,33 @@ mod tests {
         let oracle = Oracle::new(2, 50);
         let (mut answers, mut rows, mut items) = clean(&oracle);
         let (gone, kept) = (&oracle.events[0], &oracle.events[1]);
+        let at_target_only = oracle.events[2..]
+            .iter()
+            .position(|e| e.class == Class::Deliverable)
+            .map(|i| i + 2)
+            .unwrap();
+        let only = &oracle.events[at_target_only];
         answers[0] = Answer::Unknown;
         answers[1] = Answer::Unknown;
+        answers[at_target_only] = Answer::Unknown;
         rows.remove(&gone.id);
         items.remove(&gone.id);
-        if let Some(row) = rows.get_mut(&kept.id) {
-            row.status = "accepted".into();
-        }
+        rows.remove(&only.id);
+        rows.get_mut(&kept.id).unwrap().status = "accepted".into();
         let verdict = judge_with(&oracle, &answers, &rows, &items);
-        assert_eq!(verdict.unknown, 2);
-        assert_eq!(verdict.unknown_present, 1);
+        assert_eq!(verdict.unknown, 3);
         assert_eq!(
-            verdict.lost,
-            [kept.id.as_str()],
-            "present, so it must reach its end"
+            (verdict.unknown_present, verdict.refused_present),
+            (2, 0),
+            "unanswered yet found (one only at the target): counted as unanswered"
+        );
+        let mut lost = verdict.lost.clone();
+        lost.sort();
+        let mut expected = vec![kept.id.clone(), only.id.clone()];
+        expected.sort();
+        assert_eq!(
+            lost, expected,
+            "present somewhere, so it must reach its end"
         );
     }
 
