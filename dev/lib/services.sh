@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Helpers for running the four services locally (sourced by dev/start and
-# dev/stop): their environment, start with a pid file and log, and stop.
+# Helpers for running the four services locally (sourced by dev/start,
+# dev/stop, dev/bench and dev/fuzz): their environment, start with a pid file
+# and log, and stop.
 
 RUN_DIR="$CACHE_DIR/run"
 # shellcheck disable=SC2034 # used by the scripts that source this file
@@ -120,4 +121,15 @@ service_stop() {
     info "  $name stopped"
   fi
   rm -f "$RUN_DIR/$name.pid"
+}
+
+# Services a script starts for itself (dev/bench, dev/fuzz), to stop when it is
+# done with them or exits, however it exits: a function's locals are gone by
+# the time an EXIT trap runs, so the pids are kept here.
+SERVICE_PIDS=()
+stop_services() {
+  ((${#SERVICE_PIDS[@]} > 0)) || return 0
+  kill -TERM "${SERVICE_PIDS[@]}" 2>/dev/null || true
+  wait "${SERVICE_PIDS[@]}" 2>/dev/null || true
+  SERVICE_PIDS=()
 }
