@@ -1,15 +1,20 @@
 //! Wire contracts shared by every service: topic names, record headers and the
-//! versioned JSON records on `events.raw`, `events.status` and `events.dlq`.
+//! versioned JSON records on `events.raw`, `events.status`, `events.dlq` and `events.control`.
 //!
 //! Every record carries `"schema": 1`. Readers ignore fields they do not know, so
 //! a later writer can add fields without breaking an older reader.
 
+mod control;
 mod dead_letter;
 mod headers;
 mod raw_event;
 mod status;
 mod topics;
 
+pub use control::{
+    ControlName, ControlRecord, ControlRecordError, DeliveryControl, MAX_CONTROL_RATE,
+    MAX_CONTROL_TEXT,
+};
 pub use dead_letter::{AttemptRecord, DeadLetterRecord};
 pub use headers::{HEADER_CORRELATION_ID, HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE};
 pub use raw_event::RawEventRecord;

@@ -72,6 +72,9 @@ pub enum ErrorKind {
     InvalidRecord,
     /// Retries ran out (attempts or elapsed time).
     RetriesExhausted,
+    /// The dispatcher itself failed on this event (a delivery task panicked
+    /// again and again); nothing the target said.
+    InternalError,
 }
 
 impl ErrorKind {
@@ -86,6 +89,7 @@ impl ErrorKind {
             ErrorKind::GraphqlError => "graphql_error",
             ErrorKind::InvalidRecord => "invalid_record",
             ErrorKind::RetriesExhausted => "retries_exhausted",
+            ErrorKind::InternalError => "internal_error",
         }
     }
 }

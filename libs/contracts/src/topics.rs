@@ -1,4 +1,4 @@
-/// The three topic names, after applying the deployment's prefix.
+/// The deployment's topic names, after applying its prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topics {
     /// Accepted events, as the source sent them (normalised).
@@ -7,6 +7,8 @@ pub struct Topics {
     pub status: String,
     /// Events that could not be delivered, with the reason and attempt history.
     pub dlq: String,
+    /// Delivery controls (pause, rate), compacted: the latest of each is kept.
+    pub control: String,
 }
 
 impl Topics {
@@ -16,11 +18,12 @@ impl Topics {
             raw: format!("{prefix}events.raw"),
             status: format!("{prefix}events.status"),
             dlq: format!("{prefix}events.dlq"),
+            control: format!("{prefix}events.control"),
         }
     }
 
-    /// All three names, for topic creation.
-    pub fn all(&self) -> [&str; 3] {
+    /// The three event topics, which share one retention and partition count.
+    pub fn events(&self) -> [&str; 3] {
         [&self.raw, &self.status, &self.dlq]
     }
 }
@@ -33,9 +36,10 @@ mod tests {
     fn prefix_is_prepended_to_every_topic() {
         let topics = Topics::with_prefix("t1.");
         assert_eq!(
-            topics.all(),
+            topics.events(),
             ["t1.events.raw", "t1.events.status", "t1.events.dlq"]
         );
+        assert_eq!(topics.control, "t1.events.control");
         assert_eq!(Topics::with_prefix("").raw, "events.raw");
     }
 }

@@ -37,8 +37,11 @@ pub enum TopicSetupError {
     },
 }
 
-/// Creates the deployment's three topics if they are missing; existing topics
-/// are left exactly as they are (partitions are never changed behind ops' back).
+/// Creates the deployment's topics if they are missing; existing topics are
+/// left exactly as they are (partitions are never changed behind ops' back).
+/// The three event topics share the configured partitions and retention; the
+/// control topic is compacted with one partition: it holds a handful of keys
+/// whose latest values are the state in force, kept for ever.
 pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> {
     config.security.check()?;
     check_credentials(config).await?;
@@ -48,18 +51,22 @@ pub async fn ensure_topics(config: &KafkaConfig) -> Result<(), TopicSetupError> 
         .map_err(TopicSetupError::Client)?;
     let topics = config.topics();
     let retention = config.kafka_topic_retention_ms.to_string();
-    let new_topics: Vec<NewTopic<'_>> = topics
-        .all()
+    let replication = || TopicReplication::Fixed(config.kafka_topic_replication_factor);
+    let mut new_topics: Vec<NewTopic<'_>> = topics
+        .events()
         .into_iter()
         .map(|name| {
-            NewTopic::new(
-                name,
-                config.kafka_topic_partitions,
-                TopicReplication::Fixed(config.kafka_topic_replication_factor),
-            )
-            .set("retention.ms", &retention)
+            NewTopic::new(name, config.kafka_topic_partitions, replication())
+                .set("retention.ms", &retention)
         })
         .collect();
+    new_topics.push(
+        NewTopic::new(&topics.control, 1, replication())
+            .set("cleanup.policy", "compact")
+            // A change should be compacted away only long after every replica
+            // has read it; a few records are no storage worth reclaiming.
+            .set("min.compaction.lag.ms", "86400000"),
+    );
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     let results = admin
         .create_topics(&new_topics, &options)
