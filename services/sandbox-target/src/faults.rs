@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::hostile::{Hostile, HostileAnswer};
+
 /// The faults in force. Rates are shares of requests, 0.0 to 1.0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -27,17 +29,27 @@ pub struct Faults {
     pub reject_ids: HashSet<String>,
     /// `createItem` ids starting with this are answered 400 (poison).
     pub reject_id_prefix: Option<String>,
-    /// Until this Unix time (ms), every request is answered 503 (a down window).
+    /// Until this Unix time (ms), every `createItem` is answered 503, or
+    /// `down_status` (a down window).
     pub down_until_ms: u64,
+    /// The status a down window answers with, 400 to 599 (503 when absent).
+    pub down_status: Option<u16>,
+    /// A hostile answer for the next calls; kept with `count: 0` once spent.
+    pub hostile: Option<Hostile>,
 }
 
+/// What a down window answers when `down_status` is absent.
+const DOWN_STATUS: u16 = 503;
+
 /// What to do with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fault {
     /// Answer normally.
     None,
-    /// 503, the target is in a down window.
-    Down,
+    /// The target is in a down window: answer with this status.
+    Down(u16),
+    /// A hostile answer (one of the `count` left).
+    Hostile(HostileAnswer),
     /// 400 for a poison id.
     Reject,
     /// 503 by chance.
@@ -49,9 +61,11 @@ pub(crate) enum Fault {
 }
 
 impl Faults {
-    /// Draws the fault for one request about `id` (when it is a `createItem`).
+    /// Draws the fault for one `createItem` about `id`, spending one hostile
+    /// answer if it gets one (hence `&mut`: the caller holds the faults' write
+    /// lock, so two calls never take the same last answer).
     pub(crate) fn decide(
-        &self,
+        &mut self,
         id: Option<&str>,
         now_ms: u64,
         rng: &mut impl Rng,
@@ -63,7 +77,13 @@ impl Faults {
         };
         let latency = Duration::from_millis(latency);
         if now_ms < self.down_until_ms {
-            return (latency, Fault::Down);
+            return (
+                latency,
+                Fault::Down(self.down_status.unwrap_or(DOWN_STATUS)),
+            );
+        }
+        if let Some(answer) = self.hostile.as_mut().and_then(Hostile::take) {
+            return (latency, Fault::Hostile(answer));
         }
         if let Some(id) = id {
             let by_prefix = self
@@ -87,7 +107,8 @@ impl Faults {
         (latency, fault)
     }
 
-    /// Checks rates are shares.
+    /// Checks rates are shares, the down status is an error status, and the
+    /// hostile answer is within its limits.
     pub fn validate(&self) -> Result<(), String> {
         for (name, rate) in [
             ("error_rate", self.error_rate),
@@ -100,6 +121,16 @@ impl Faults {
         }
         if self.error_rate + self.rate_limited_rate + self.timeout_rate > 1.0 {
             return Err("error_rate + rate_limited_rate + timeout_rate must not exceed 1".into());
+        }
+        if let Some(status) = self.down_status
+            && !(400..=599).contains(&status)
+        {
+            return Err(format!(
+                "down_status must be between 400 and 599, got {status}"
+            ));
+        }
+        if let Some(hostile) = &self.hostile {
+            hostile.validate()?;
         }
         Ok(())
     }
@@ -128,7 +159,7 @@ mod tests {
 
     #[test]
     fn shares_of_faults_match_the_configured_rates() {
-        let faults = Faults {
+        let mut faults = Faults {
             error_rate: 0.05,
             rate_limited_rate: 0.01,
             ..Faults::default()
@@ -146,7 +177,7 @@ mod tests {
 
     #[test]
     fn poison_ids_and_down_windows_win_over_chance() {
-        let faults = Faults {
+        let mut faults = Faults {
             reject_id_prefix: Some("poison-".into()),
             reject_ids: HashSet::from(["bad".to_owned()]),
             down_until_ms: 1_000,
@@ -159,12 +190,15 @@ mod tests {
         );
         assert_eq!(faults.decide(Some("bad"), 2_000, &mut rng).1, Fault::Reject);
         assert_eq!(faults.decide(Some("good"), 2_000, &mut rng).1, Fault::None);
-        assert_eq!(faults.decide(Some("good"), 999, &mut rng).1, Fault::Down);
+        assert_eq!(
+            faults.decide(Some("good"), 999, &mut rng).1,
+            Fault::Down(503)
+        );
     }
 
     #[test]
     fn latency_is_drawn_within_bounds_and_rates_are_checked() {
-        let faults = Faults {
+        let mut faults = Faults {
             latency_min_ms: 5,
             latency_max_ms: 10,
             ..Faults::default()
@@ -183,5 +217,79 @@ mod tests {
             parse_faults(r#"{"error_rate": 0.05}"#).unwrap().error_rate,
             0.05
         );
+    }
+
+    #[test]
+    fn a_down_window_answers_its_status_until_it_ends() {
+        let mut faults = Faults {
+            down_until_ms: 1_000,
+            down_status: Some(401),
+            error_rate: 1.0,
+            ..Faults::default()
+        };
+        let mut rng = StdRng::seed_from_u64(5);
+        assert_eq!(faults.decide(Some("a"), 999, &mut rng).1, Fault::Down(401));
+        assert_eq!(faults.decide(None, 0, &mut rng).1, Fault::Down(401));
+        assert_eq!(
+            faults.decide(Some("a"), 1_000, &mut rng).1,
+            Fault::ServerError
+        );
+    }
+
+    #[test]
+    fn n_hostile_answers_go_to_the_next_n_calls_after_the_down_window() {
+        let mut faults = Faults {
+            down_until_ms: 1_000,
+            reject_ids: HashSet::from(["bad".to_owned()]),
+            error_rate: 1.0,
+            hostile: Some(Hostile {
+                answer: HostileAnswer::NotJson,
+                count: 3,
+            }),
+            ..Faults::default()
+        };
+        let mut rng = StdRng::seed_from_u64(9);
+        // The down window wins and spends nothing.
+        assert_eq!(faults.decide(Some("a"), 0, &mut rng).1, Fault::Down(503));
+        let hostile = Fault::Hostile(HostileAnswer::NotJson);
+        assert_eq!(faults.decide(Some("bad"), 2_000, &mut rng).1, hostile);
+        assert_eq!(faults.decide(Some("a"), 2_000, &mut rng).1, hostile);
+        assert_eq!(faults.decide(None, 2_000, &mut rng).1, hostile);
+        assert_eq!(faults.hostile.as_ref().map(|h| h.count), Some(0));
+        assert_eq!(faults.decide(Some("bad"), 2_000, &mut rng).1, Fault::Reject);
+        assert_eq!(
+            faults.decide(Some("a"), 2_000, &mut rng).1,
+            Fault::ServerError
+        );
+    }
+
+    #[test]
+    fn bad_down_statuses_and_hostile_limits_are_refused() {
+        for bad in [
+            r#"{"down_status": 399}"#,
+            r#"{"down_status": 600}"#,
+            r#"{"down_status": 200}"#,
+            r#"{"hostile": {"answer": {"kind": "not_json"}, "count": 1000001}}"#,
+            r#"{"hostile": {"answer": {"kind": "slow_drip", "every_ms": 0}, "count": 1}}"#,
+            r#"{"hostile": {"answer": {"kind": "slow_drip", "every_ms": 60001}, "count": 1}}"#,
+            r#"{"hostile": {"answer": {"kind": "oversized", "bytes": 1073741825}, "count": 1}}"#,
+        ] {
+            assert!(parse_faults(bad).is_err(), "{bad} should be refused");
+        }
+        let faults = parse_faults(
+            r#"{"down_status": 404, "hostile": {"answer": {"kind": "retry_after", "value": "-5"}, "count": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(faults.down_status, Some(404));
+        assert_eq!(
+            faults.hostile,
+            Some(Hostile {
+                answer: HostileAnswer::RetryAfter { value: "-5".into() },
+                count: 2
+            })
+        );
+        // What `GET /admin/faults` shows can be put back as it is.
+        let shown = serde_json::to_string(&faults).unwrap();
+        assert_eq!(parse_faults(&shown).unwrap(), faults);
     }
 }

@@ -11,10 +11,12 @@ use axum::{Json, Router};
 use governor::DefaultDirectRateLimiter;
 use governor::clock::{Clock, DefaultClock};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::RateLimitMode;
 use crate::admin::{self, SharedFaults};
 use crate::faults::{Fault, now_ms};
+use crate::hostile;
 use crate::received::{Received, ReceivedHeaders};
 use crate::schema::TargetSchema;
 use crate::store::{Counter, Stats, Store};
@@ -29,6 +31,8 @@ pub(crate) struct AppState {
     pub(crate) faults: SharedFaults,
     pub(crate) token: Option<Arc<str>>,
     pub(crate) received: Arc<Received>,
+    /// The server's shutdown: ends the streamed hostile bodies.
+    pub(crate) shutdown: CancellationToken,
 }
 
 pub(crate) fn router(state: AppState) -> Router {
@@ -80,7 +84,8 @@ async fn graphql(
             .note(id.clone(), ReceivedHeaders::from_headers(&headers));
     }
     let (latency, fault, timeout) = {
-        let faults = state.faults.read().unwrap_or_else(|p| p.into_inner());
+        // Write, not read: `decide` may spend a hostile answer.
+        let mut faults = state.faults.write().unwrap_or_else(|p| p.into_inner());
         let (latency, fault) = faults.decide(id.as_deref(), now_ms(), &mut rand::thread_rng());
         (
             latency,
@@ -93,13 +98,23 @@ async fn graphql(
     }
     match fault {
         Fault::None => GraphQLResponse::from(state.schema.execute(request).await).into_response(),
-        Fault::Down | Fault::ServerError => {
+        Fault::Down(status) if status != StatusCode::SERVICE_UNAVAILABLE.as_u16() => {
+            state.store.count(Counter::InjectedStatus);
+            // `Faults::validate` keeps the status within 400..=599.
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            graphql_error(status, "injected status", code_for(status))
+        }
+        Fault::Down(_) | Fault::ServerError => {
             state.store.count(Counter::InjectedServerErrors);
             graphql_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "injected server error",
                 "INTERNAL_SERVER_ERROR",
             )
+        }
+        Fault::Hostile(answer) => {
+            state.store.count(Counter::InjectedHostile);
+            hostile::render(&answer, &state.shutdown)
         }
         Fault::RateLimited => {
             state.store.count(Counter::InjectedRateLimited);
@@ -145,6 +160,16 @@ fn rate_limited(mode: RateLimitMode, wait: Duration) -> Response {
         )
             .into_response(),
         RateLimitMode::Graphql => (StatusCode::OK, body).into_response(),
+    }
+}
+
+/// The GraphQL error code a real API would pair with `status`.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        StatusCode::NOT_FOUND => "NOT_FOUND",
+        _ => "INTERNAL_SERVER_ERROR",
     }
 }
 

@@ -56,6 +56,7 @@ impl Application {
             faults: Arc::new(RwLock::new(self.config.faults)),
             token: self.config.token.map(Into::into),
             received: Arc::default(),
+            shutdown: shutdown.clone(),
         };
         orch_http::serve(self.listener, routes::router(state), shutdown).await?;
         Ok(())

@@ -35,8 +35,14 @@ pub struct Stats {
     pub rate_limited: u64,
     /// Injected 429s.
     pub injected_rate_limited: u64,
-    /// Injected 503s, including down windows.
+    /// Injected 503s, including down windows answering 503.
     pub injected_server_errors: u64,
+    /// Down-window answers with a status other than 503 (`down_status`).
+    #[serde(default)]
+    pub injected_status: u64,
+    /// Hostile answers (`hostile`).
+    #[serde(default)]
+    pub injected_hostile: u64,
     /// Injected timeouts.
     pub injected_timeouts: u64,
     /// 400s for poison ids.
@@ -56,9 +62,14 @@ pub(crate) enum Counter {
     RateLimited,
     InjectedRateLimited,
     InjectedServerErrors,
+    InjectedStatus,
+    InjectedHostile,
     InjectedTimeouts,
     Rejected,
 }
+
+/// How many `Counter`s there are.
+const COUNTERS: usize = 8;
 
 /// Items, counters, and (optionally) a JSON-lines file the items persist in.
 #[derive(Debug)]
@@ -67,7 +78,7 @@ pub(crate) struct Store {
     file: Option<(PathBuf, Mutex<File>)>,
     window: Mutex<SlidingWindow>,
     window_ms: u64,
-    counters: [AtomicU64; 6],
+    counters: [AtomicU64; COUNTERS],
     accepted: AtomicU64,
     duplicates: AtomicU64,
 }
@@ -178,6 +189,8 @@ impl Store {
             rate_limited: counter(Counter::RateLimited),
             injected_rate_limited: counter(Counter::InjectedRateLimited),
             injected_server_errors: counter(Counter::InjectedServerErrors),
+            injected_status: counter(Counter::InjectedStatus),
+            injected_hostile: counter(Counter::InjectedHostile),
             injected_timeouts: counter(Counter::InjectedTimeouts),
             rejected: counter(Counter::Rejected),
             max_in_window: window.max(),
