@@ -23,6 +23,70 @@ const VALIDATION_CODES: &[&str] = &[
 /// GraphQL error codes that mean "slow down".
 const RATE_LIMIT_CODES: &[&str] = &["RATE_LIMITED", "TOO_MANY_REQUESTS", "THROTTLED"];
 
+/// GraphQL error codes that mean our credentials are refused: true of every
+/// event, so the target is broken for us, not the event.
+const CREDENTIAL_CODES: &[&str] = &["UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"];
+
+/// Bounds on what the target may ask of us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest wait a `Retry-After` or GraphQL `retryAfter` can impose.
+    pub max_retry_after: Duration,
+}
+
+/// Why the target, rather than one event, is at fault: the answer would be
+/// the same for every event, so delivery pauses (the circuit breaker opens)
+/// and no event is dead-lettered for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// 401 or 407, or a GraphQL `UNAUTHENTICATED`.
+    Unauthorized,
+    /// 403, or a GraphQL `FORBIDDEN`.
+    Forbidden,
+    /// 404, 405, 410 or 421: the URL is not the GraphQL endpoint.
+    WrongUrl,
+    /// Nothing listens at the target's address.
+    ConnectionRefused,
+    /// The target's host name does not resolve.
+    Dns,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// A run of failures (5xx, timeouts, broken connections) across events.
+    FailureRun,
+}
+
+impl Fault {
+    /// A bounded name, fit for a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Unauthorized => "unauthorized",
+            Fault::Forbidden => "forbidden",
+            Fault::WrongUrl => "wrong_url",
+            Fault::ConnectionRefused => "connection_refused",
+            Fault::Dns => "dns",
+            Fault::Tls => "tls",
+            Fault::FailureRun => "failure_run",
+        }
+    }
+
+    /// What an operator should check.
+    pub fn check(self) -> &'static str {
+        match self {
+            Fault::Unauthorized => "check DISPATCHER_TARGET_TOKEN (rotated or expired?)",
+            Fault::Forbidden => {
+                "check DISPATCHER_TARGET_TOKEN's permissions, or whether the target is in maintenance behind its proxy"
+            }
+            Fault::WrongUrl => "check DISPATCHER_TARGET_URL (path and method)",
+            Fault::ConnectionRefused => {
+                "check that the target is up and DISPATCHER_TARGET_URL's host and port"
+            }
+            Fault::Dns => "check DISPATCHER_TARGET_URL's host name and the cluster's DNS",
+            Fault::Tls => "check the target's certificate and DISPATCHER_TARGET_URL's scheme",
+            Fault::FailureRun => "check the target's health: it fails for every event",
+        }
+    }
+}
+
 /// What to do with an event after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -32,7 +96,7 @@ pub enum Verdict {
     Retry {
         /// Failure category.
         kind: ErrorKind,
-        /// The target's `Retry-After`, if any.
+        /// The target's `Retry-After`, clamped to `Limits::max_retry_after`.
         retry_after: Option<Duration>,
         /// Detail for the status record.
         message: String,
@@ -44,20 +108,56 @@ pub enum Verdict {
         /// Detail for the status record and the dead letter.
         message: String,
     },
+    /// The target is broken for every event: keep this one and pause delivery.
+    TargetBroken {
+        /// Failure category, for the status record.
+        kind: ErrorKind,
+        /// Which fault.
+        fault: Fault,
+        /// Detail for the status record.
+        message: String,
+    },
+}
+
+impl Verdict {
+    /// The failure's category and detail; `None` when delivered.
+    pub fn failure(&self) -> Option<(ErrorKind, &str)> {
+        match self {
+            Verdict::Delivered => None,
+            Verdict::Retry { kind, message, .. }
+            | Verdict::Poison { kind, message }
+            | Verdict::TargetBroken { kind, message, .. } => Some((*kind, message)),
+        }
+    }
 }
 
 /// Judges an HTTP response from the target.
+///
+/// The rule that tells "this event is bad" from "the target is broken":
+/// an answer is about the event only when it could differ for another event.
+/// Authentication (401, 407), authorisation (403) and addressing (404, 405,
+/// 410, 421) answers are the same for every event, so they open the breaker;
+/// other 4xx name the request we sent, so they dead-letter it; 408, 429 and
+/// 5xx may pass later, so they retry.
 pub fn classify_response(
     status: u16,
     retry_after: Option<&str>,
     body: &[u8],
     now: SystemTime,
+    limits: Limits,
 ) -> Verdict {
-    let retry_after = retry_after.and_then(|value| parse_retry_after(value, now));
+    let retry_after = retry_after
+        .and_then(|value| parse_retry_after(value, now))
+        .map(|wait| wait.min(limits.max_retry_after));
     let retry = |kind, message: String| Verdict::Retry {
         kind,
         retry_after,
         message,
+    };
+    let broken = |fault| Verdict::TargetBroken {
+        kind: ErrorKind::ClientError,
+        fault,
+        message: format!("HTTP {status}: {}", snippet(body)),
     };
     match status {
         429 => retry(
@@ -65,6 +165,9 @@ pub fn classify_response(
             format!("HTTP 429: {}", snippet(body)),
         ),
         408 => retry(ErrorKind::Timeout, format!("HTTP 408: {}", snippet(body))),
+        401 | 407 => broken(Fault::Unauthorized),
+        403 => broken(Fault::Forbidden),
+        404 | 405 | 410 | 421 => broken(Fault::WrongUrl),
         500..=599 => retry(
             ErrorKind::ServerError,
             format!("HTTP {status}: {}", snippet(body)),
@@ -73,7 +176,7 @@ pub fn classify_response(
             kind: ErrorKind::ClientError,
             message: format!("HTTP {status}: {}", snippet(body)),
         },
-        200..=299 => classify_graphql_body(body, retry_after),
+        200..=299 => classify_graphql_body(body, retry_after, limits),
         _ => retry(
             ErrorKind::ServerError,
             format!("unexpected HTTP {status}: {}", snippet(body)),
@@ -81,7 +184,17 @@ pub fn classify_response(
     }
 }
 
-fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>) -> Verdict {
+/// Judges a 2xx body that was cut off at the size cap: it cannot be read,
+/// so it may be a success we cannot see; retrying is safe (idempotent).
+pub fn classify_oversized_body(status: u16, cap: usize) -> Verdict {
+    Verdict::Retry {
+        kind: ErrorKind::ServerError,
+        retry_after: None,
+        message: format!("HTTP {status}: response body is over the {cap}-byte cap"),
+    }
+}
+
+fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>, limits: Limits) -> Verdict {
     let Ok(json) = serde_json::from_slice::<Value>(body) else {
         return Verdict::Retry {
             kind: ErrorKind::ServerError,
@@ -117,27 +230,37 @@ fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>) -> Verdict 
         .iter()
         .filter_map(|error| error.pointer("/extensions/code").and_then(Value::as_str))
         .collect();
-    let rate_limited = codes.iter().any(|code| RATE_LIMIT_CODES.contains(code))
-        || message.to_ascii_lowercase().contains("rate limit");
+    let has = |wanted: &[&str]| codes.iter().any(|code| wanted.contains(code));
+    // Codes are the contract; message text is read only when there are none,
+    // so a validation error that quotes "rate limit" stays poison.
+    let rate_limited = has(RATE_LIMIT_CODES)
+        || (codes.is_empty() && message.to_ascii_lowercase().contains("rate limit"));
     if rate_limited {
         let hinted = errors
             .iter()
-            .find_map(|error| {
-                error
-                    .pointer("/extensions/retryAfter")
-                    .and_then(Value::as_f64)
-            })
-            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-            .map(Duration::from_secs_f64);
+            .find_map(|error| error.pointer("/extensions/retryAfter"))
+            .and_then(|hint| retry_after_hint(hint, limits.max_retry_after));
         return Verdict::Retry {
             kind: ErrorKind::RateLimited,
             retry_after: retry_after.or(hinted),
             message,
         };
     }
-    if codes.iter().any(|code| VALIDATION_CODES.contains(code)) {
+    if has(VALIDATION_CODES) {
         return Verdict::Poison {
             kind: ErrorKind::GraphqlError,
+            message,
+        };
+    }
+    if has(CREDENTIAL_CODES) {
+        let fault = if codes.contains(&"FORBIDDEN") {
+            Fault::Forbidden
+        } else {
+            Fault::Unauthorized
+        };
+        return Verdict::TargetBroken {
+            kind: ErrorKind::GraphqlError,
+            fault,
             message,
         };
     }
@@ -149,18 +272,81 @@ fn classify_graphql_body(body: &[u8], retry_after: Option<Duration>) -> Verdict 
     }
 }
 
-/// Reads `Retry-After` as delay-seconds or an HTTP date.
+/// A GraphQL `extensions.retryAfter` in seconds, clamped to `max`. Any JSON
+/// number may arrive (1e308, -3, 0.5); only non-negative ones are honoured,
+/// and one too large for a `Duration` is the maximum.
+fn retry_after_hint(hint: &Value, max: Duration) -> Option<Duration> {
+    let seconds = hint.as_f64().filter(|s| s.is_finite() && *s >= 0.0)?;
+    Some(Duration::try_from_secs_f64(seconds).map_or(max, |wait| wait.min(max)))
+}
+
+/// Reads `Retry-After` as delay-seconds or an HTTP date. Unbounded: callers
+/// clamp it. Anything else (negative, fractional, text) is ignored.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
+    if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // More digits than a u64 holds: absurdly far, so as far as allowed.
+        return Some(Duration::MAX);
+    }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// A failure before any HTTP status arrived, as reqwest reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransportFailure {
+    /// The request's deadline passed.
+    pub timeout: bool,
+    /// The connection could not be made.
+    pub connect: bool,
+    /// Some cause in the chain is a refused connection.
+    pub refused: bool,
+    /// The error and its causes on one line.
+    pub message: String,
+}
+
+/// Judges a failure with no HTTP answer. Refused connections, unresolvable
+/// names and failed TLS handshakes are true of every event; timeouts and
+/// broken connections may pass on the next try.
+pub fn classify_transport(failure: TransportFailure) -> Verdict {
+    let lower = failure.message.to_ascii_lowercase();
+    let fault = if failure.timeout {
+        None
+    } else if failure.refused {
+        Some(Fault::ConnectionRefused)
+    } else if failure.connect && (lower.contains("dns error") || lower.contains("lookup")) {
+        Some(Fault::Dns)
+    } else if failure.connect
+        && (lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake"))
+    {
+        Some(Fault::Tls)
+    } else {
+        None
+    };
+    let message = truncate(&failure.message);
+    match fault {
+        Some(fault) => Verdict::TargetBroken {
+            kind: ErrorKind::Network,
+            fault,
+            message,
+        },
+        None => Verdict::Retry {
+            kind: if failure.timeout {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Network
+            },
+            retry_after: None,
+            message,
+        },
+    }
+}
+
 fn snippet(body: &[u8]) -> String {
-    truncate(String::from_utf8_lossy(body).trim())
+    truncate(String::from_utf8_lossy(&body[..body.len().min(4 * MAX_MESSAGE_CHARS)]).trim())
 }
 
 fn truncate(text: &str) -> String {
@@ -174,8 +360,18 @@ fn truncate(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const LIMITS: Limits = Limits {
+        max_retry_after: Duration::from_secs(300),
+    };
+
     fn judge(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
-        classify_response(status, retry_after, body.as_bytes(), SystemTime::UNIX_EPOCH)
+        classify_response(
+            status,
+            retry_after,
+            body.as_bytes(),
+            SystemTime::UNIX_EPOCH,
+            LIMITS,
+        )
     }
 
     fn kind(verdict: &Verdict) -> (&'static str, Option<ErrorKind>) {
@@ -183,6 +379,21 @@ mod tests {
             Verdict::Delivered => ("delivered", None),
             Verdict::Retry { kind, .. } => ("retry", Some(*kind)),
             Verdict::Poison { kind, .. } => ("poison", Some(*kind)),
+            Verdict::TargetBroken { kind, .. } => ("broken", Some(*kind)),
+        }
+    }
+
+    fn waits(verdict: &Verdict) -> Option<Duration> {
+        match verdict {
+            Verdict::Retry { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    fn fault(verdict: &Verdict) -> Option<Fault> {
+        match verdict {
+            Verdict::TargetBroken { fault, .. } => Some(*fault),
+            _ => None,
         }
     }
 
@@ -193,20 +404,30 @@ mod tests {
     }
 
     #[test]
-    fn http_statuses_are_sorted_into_retry_and_poison() {
+    fn http_statuses_are_sorted_into_retry_poison_and_target_broken() {
         for (status, expected) in [
             (429, ("retry", Some(ErrorKind::RateLimited))),
             (408, ("retry", Some(ErrorKind::Timeout))),
             (500, ("retry", Some(ErrorKind::ServerError))),
             (503, ("retry", Some(ErrorKind::ServerError))),
             (400, ("poison", Some(ErrorKind::ClientError))),
-            (401, ("poison", Some(ErrorKind::ClientError))),
-            (404, ("poison", Some(ErrorKind::ClientError))),
+            (409, ("poison", Some(ErrorKind::ClientError))),
+            (413, ("poison", Some(ErrorKind::ClientError))),
             (422, ("poison", Some(ErrorKind::ClientError))),
+            (401, ("broken", Some(ErrorKind::ClientError))),
+            (403, ("broken", Some(ErrorKind::ClientError))),
+            (404, ("broken", Some(ErrorKind::ClientError))),
+            (405, ("broken", Some(ErrorKind::ClientError))),
+            (407, ("broken", Some(ErrorKind::ClientError))),
+            (410, ("broken", Some(ErrorKind::ClientError))),
+            (421, ("broken", Some(ErrorKind::ClientError))),
             (302, ("retry", Some(ErrorKind::ServerError))),
         ] {
             assert_eq!(kind(&judge(status, None, "x")), expected, "HTTP {status}");
         }
+        assert_eq!(fault(&judge(401, None, "")), Some(Fault::Unauthorized));
+        assert_eq!(fault(&judge(403, None, "")), Some(Fault::Forbidden));
+        assert_eq!(fault(&judge(410, None, "")), Some(Fault::WrongUrl));
     }
 
     #[test]
@@ -217,9 +438,7 @@ mod tests {
             r#"{"data":null,"errors":[{"message":"slow down","extensions":{"code":"RATE_LIMITED","retryAfter":2}}]}"#,
         );
         assert_eq!(kind(&rate), ("retry", Some(ErrorKind::RateLimited)));
-        assert!(
-            matches!(rate, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(2))
-        );
+        assert_eq!(waits(&rate), Some(Duration::from_secs(2)));
 
         let invalid = judge(
             200,
@@ -237,17 +456,39 @@ mod tests {
             r#"{"errors":[{"message":"Rate limit exceeded"}]}"#,
         );
         assert_eq!(kind(&by_message), ("retry", Some(ErrorKind::RateLimited)));
+
+        let unauthenticated = judge(
+            200,
+            None,
+            r#"{"errors":[{"message":"token expired","extensions":{"code":"UNAUTHENTICATED"}}]}"#,
+        );
+        assert_eq!(fault(&unauthenticated), Some(Fault::Unauthorized));
+    }
+
+    #[test]
+    fn codes_are_read_before_message_text() {
+        let quoted = judge(
+            200,
+            None,
+            r#"{"errors":[{"message":"name must not mention the rate limit","extensions":{"code":"BAD_USER_INPUT"}}]}"#,
+        );
+        assert_eq!(kind(&quoted), ("poison", Some(ErrorKind::GraphqlError)));
     }
 
     #[test]
     fn odd_success_bodies_are_retried() {
+        for body in [
+            "<html>",
+            "",
+            r#"{"hello":"world"}"#,
+            r#"{"data":{"createItem":null}}"#,
+            "[1,2",
+        ] {
+            assert_eq!(kind(&judge(200, None, body)).0, "retry", "{body:?}");
+        }
         assert_eq!(
-            kind(&judge(200, None, "<html>")),
+            kind(&classify_oversized_body(200, 1024)),
             ("retry", Some(ErrorKind::ServerError))
-        );
-        assert_eq!(
-            kind(&judge(200, None, r#"{"data":{"createItem":null}}"#)),
-            ("retry", Some(ErrorKind::GraphqlError))
         );
     }
 
@@ -264,10 +505,81 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
-        let verdict = classify_response(429, Some("5"), b"", now);
-        assert!(
-            matches!(verdict, Verdict::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(5))
+        let verdict = classify_response(429, Some("5"), b"", now, LIMITS);
+        assert_eq!(waits(&verdict), Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_are_clamped_or_ignored_never_a_panic() {
+        let max = LIMITS.max_retry_after;
+        for (value, expected) in [
+            ("18446744073709551615", Some(max)),
+            ("18446744073709551616", Some(max)),
+            ("99999999999999999999999999999999", Some(max)),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", Some(max)),
+            ("301", Some(max)),
+            ("-5", None),
+            ("1.5", None),
+            ("", None),
+            ("soon", None),
+            ("\u{0}", None),
+        ] {
+            assert_eq!(waits(&judge(429, Some(value), "")), expected, "{value:?}");
+        }
+        for (hint, expected) in [
+            ("1e20", Some(max)),
+            ("1.7976931348623157e308", Some(max)),
+            ("-3", None),
+            ("0.5", Some(Duration::from_millis(500))),
+            ("\"10\"", None),
+        ] {
+            let body = format!(
+                r#"{{"errors":[{{"message":"m","extensions":{{"code":"RATE_LIMITED","retryAfter":{hint}}}}}]}}"#
+            );
+            assert_eq!(waits(&judge(200, None, &body)), expected, "{hint}");
+        }
+    }
+
+    #[test]
+    fn transport_failures_tell_a_broken_target_from_a_flaky_one() {
+        let failure = |timeout, connect, refused, message: &str| {
+            classify_transport(TransportFailure {
+                timeout,
+                connect,
+                refused,
+                message: message.into(),
+            })
+        };
+        let refused = failure(
+            false,
+            true,
+            true,
+            "error sending request: Connection refused",
         );
+        assert_eq!(fault(&refused), Some(Fault::ConnectionRefused));
+        let dns = failure(
+            false,
+            true,
+            false,
+            "client error (Connect): dns error: failed to lookup address information",
+        );
+        assert_eq!(fault(&dns), Some(Fault::Dns));
+        let tls = failure(
+            false,
+            true,
+            false,
+            "client error (Connect): invalid peer certificate: UnknownIssuer",
+        );
+        assert_eq!(fault(&tls), Some(Fault::Tls));
+        let timeout = failure(true, true, false, "operation timed out");
+        assert_eq!(kind(&timeout), ("retry", Some(ErrorKind::Timeout)));
+        let reset = failure(
+            false,
+            false,
+            false,
+            "error decoding response body: connection reset by peer",
+        );
+        assert_eq!(kind(&reset), ("retry", Some(ErrorKind::Network)));
     }
 
     #[test]

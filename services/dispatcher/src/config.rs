@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use orch_kafka::KafkaConfig;
 use orch_telemetry::TelemetryConfig;
+use secrecy::SecretString;
+
+use crate::breaker::BreakerSettings;
+use crate::classify::Limits;
 
 /// Everything the dispatcher reads at start-up.
 #[derive(Debug, Clone, clap::Parser)]
@@ -30,12 +34,52 @@ pub struct DispatcherConfig {
     pub target_url: String,
 
     /// Bearer token sent to the target, if it needs one. Never logged.
-    #[arg(long, env = "DISPATCHER_TARGET_TOKEN", hide_env_values = true)]
-    pub target_token: Option<String>,
+    #[arg(long, env = "DISPATCHER_TARGET_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub target_token: Option<SecretString>,
 
     /// Time allowed for one GraphQL request before it counts as a timeout.
     #[arg(long, env = "DISPATCHER_REQUEST_TIMEOUT_MS", default_value_t = 5_000)]
     pub request_timeout_ms: u64,
+
+    /// Longest response body read from the target; a longer one is cut off
+    /// and the attempt retried.
+    #[arg(
+        long,
+        env = "DISPATCHER_MAX_RESPONSE_BYTES",
+        default_value_t = 1_048_576
+    )]
+    pub max_response_bytes: usize,
+
+    /// Longest wait a target's `Retry-After` (or GraphQL `retryAfter`) can
+    /// impose; larger values are clamped to it.
+    #[arg(long, env = "DISPATCHER_MAX_RETRY_AFTER_MS", default_value_t = 300_000)]
+    pub max_retry_after_ms: u64,
+
+    /// Failures in a row across events (5xx, timeouts, broken connections)
+    /// that open the circuit breaker.
+    #[arg(long, env = "DISPATCHER_BREAKER_FAILURE_RUN", default_value_t = 20)]
+    pub breaker_failure_run: u32,
+
+    /// First wait before the open breaker's probe; doubled after each failed probe.
+    #[arg(
+        long,
+        env = "DISPATCHER_BREAKER_PROBE_BASE_MS",
+        default_value_t = 1_000
+    )]
+    pub breaker_probe_base_ms: u64,
+
+    /// Longest wait between two probes of an open breaker.
+    #[arg(
+        long,
+        env = "DISPATCHER_BREAKER_PROBE_MAX_MS",
+        default_value_t = 30_000
+    )]
+    pub breaker_probe_max_ms: u64,
+
+    /// Events whose id starts with this panic their delivery task. A test
+    /// hook for the supervision of tasks: never set it in production.
+    #[arg(long, env = "DISPATCHER_TEST_PANIC_ID_PREFIX", hide = true)]
+    pub test_panic_id_prefix: Option<String>,
 
     /// Events per second the whole consumer group may send to the target.
     /// Each replica takes the share of its assigned partitions.
@@ -120,4 +164,29 @@ impl DispatcherConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }
+
+    /// Bounds on what the target may ask of us.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_retry_after: Duration::from_millis(self.max_retry_after_ms),
+        }
+    }
+
+    /// The circuit breaker's settings. A probe not answered within two
+    /// request timeouts (and a second for its pacing slot) is taken as lost.
+    pub(crate) fn breaker(&self) -> BreakerSettings {
+        BreakerSettings {
+            failure_run: self.breaker_failure_run,
+            probe_base: Duration::from_millis(self.breaker_probe_base_ms),
+            probe_max: Duration::from_millis(self.breaker_probe_max_ms),
+            probe_lease: self
+                .request_timeout()
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1)),
+        }
+    }
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value.to_owned()))
 }

@@ -2,7 +2,7 @@
 //! and stores offsets as events finish: slow work never runs here, so the
 //! consumer keeps polling and never falls out of the group.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::DispatcherConfig;
 use crate::context::DispatchContext;
 use crate::delivery::Deliverer;
-use crate::tracker::{Finished, Tracker};
+use crate::supervise::supervised;
+use crate::tracker::{Finished, SharedTracker};
 
 pub(crate) type DispatchConsumer = StreamConsumer<DispatchContext>;
 
@@ -57,11 +58,35 @@ struct Done {
     durable: bool,
 }
 
+/// Reports a task's end exactly once, even if the task is dropped before it
+/// finishes (runtime shutdown): then as abandoned, so nothing waits for it.
+struct DoneGuard {
+    done: Option<Done>,
+    tx: mpsc::UnboundedSender<Done>,
+}
+
+impl DoneGuard {
+    fn finish(mut self, durable: bool) {
+        if let Some(mut done) = self.done.take() {
+            done.durable = durable;
+            let _ = self.tx.send(done);
+        }
+    }
+}
+
+impl Drop for DoneGuard {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = self.tx.send(done);
+        }
+    }
+}
+
 /// Takes records until `shutdown`; then stops fetching, lets in-flight events
 /// finish for up to `grace`, abandons the rest, commits and leaves the group.
 pub(crate) async fn run(
     consumer: DispatchConsumer,
-    tracker: Arc<Mutex<Tracker>>,
+    tracker: Arc<SharedTracker>,
     deliverer: Arc<Deliverer>,
     grace: Duration,
     shutdown: CancellationToken,
@@ -81,16 +106,20 @@ pub(crate) async fn run(
                     }
                 };
                 let (partition, offset) = (message.partition(), message.offset());
-                let started = tracker.lock().unwrap_or_else(|p| p.into_inner()).start(partition, offset);
+                let started = tracker.start(partition, offset);
                 // A record of a partition revoked meanwhile: its new owner has it.
                 let Some(started) = started else { continue };
                 if started.pause {
                     set_paused(&consumer, partition, true);
                 }
-                let (deliverer, done_tx) = (deliverer.clone(), done_tx.clone());
+                let guard = DoneGuard {
+                    done: Some(Done { partition, offset, epoch: started.epoch, durable: false }),
+                    tx: done_tx.clone(),
+                };
+                let deliverer = deliverer.clone();
                 tokio::spawn(async move {
-                    let durable = deliverer.process(&message, &started.cancel).await.is_ok();
-                    let _ = done_tx.send(Done { partition, offset, epoch: started.epoch, durable });
+                    let durable = supervised(&deliverer, &message, &started.cancel).await.is_ok();
+                    guard.finish(durable);
                 });
                 metrics::gauge!("dispatcher_in_flight").increment(1.0);
             }
@@ -98,23 +127,18 @@ pub(crate) async fn run(
     }
 
     // Graceful stop: fetch nothing more, give in-flight events `grace` to finish.
-    let assigned = tracker.lock().unwrap_or_else(|p| p.into_inner()).assigned();
+    let assigned = tracker.assigned();
     for partition in &assigned {
         set_paused(&consumer, *partition, true);
     }
     let deadline = tokio::time::Instant::now() + grace;
-    while tracker
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .in_flight()
-        > 0
-    {
+    while tracker.in_flight() > 0 {
         tokio::select! {
             Some(done) = done_rx.recv() => finish(&consumer, &tracker, &done),
             () = tokio::time::sleep_until(deadline) => {
-                let left = tracker.lock().unwrap_or_else(|p| p.into_inner()).in_flight();
+                let left = tracker.in_flight();
                 tracing::warn!(left, "Shutdown grace period over; abandoning in-flight events (they will be redelivered).");
-                tracker.lock().unwrap_or_else(|p| p.into_inner()).cancel_all();
+                tracker.cancel_all();
                 break;
             }
         }
@@ -131,17 +155,13 @@ pub(crate) async fn run(
     consumer.unsubscribe();
 }
 
-fn finish(consumer: &DispatchConsumer, tracker: &Mutex<Tracker>, done: &Done) {
+fn finish(consumer: &DispatchConsumer, tracker: &SharedTracker, done: &Done) {
     metrics::gauge!("dispatcher_in_flight").decrement(1.0);
     if !done.durable {
         // Abandoned: its offset stays uncommitted, so it is delivered again.
         return;
     }
-    let Finished { commit, resume_at } = tracker.lock().unwrap_or_else(|p| p.into_inner()).finish(
-        done.partition,
-        done.offset,
-        done.epoch,
-    );
+    let Finished { commit, resume_at } = tracker.finish(done.partition, done.offset, done.epoch);
     if let Some(next) = commit {
         let mut offsets = TopicPartitionList::new();
         if let Err(error) = offsets

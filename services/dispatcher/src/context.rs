@@ -12,20 +12,18 @@
 //! without talking to each other. Rebalancing is cooperative, so only the
 //! partitions that move are touched.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 
-use crate::pacer::Pacer;
-use crate::tracker::Tracker;
+use crate::share::RateShare;
+use crate::tracker::SharedTracker;
 
 /// State the hooks share with the poll loop.
 pub(crate) struct DispatchContext {
-    pub(crate) tracker: Arc<Mutex<Tracker>>,
-    pub(crate) pacer: Arc<Pacer>,
-    pub(crate) group_rate: f64,
+    pub(crate) tracker: Arc<SharedTracker>,
+    pub(crate) share: Arc<RateShare>,
     pub(crate) topic: String,
     pub(crate) tokens: orch_kafka::TokenSource,
 }
@@ -41,13 +39,9 @@ impl ClientContext for DispatchContext {
 impl ConsumerContext for DispatchContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(partitions) = rebalance {
-            let mut abandoned = 0;
-            {
-                let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
-                for element in partitions.elements() {
-                    abandoned += tracker.revoke(element.partition());
-                }
-            }
+            let abandoned = self
+                .tracker
+                .revoke(partitions.elements().iter().map(|e| e.partition()));
             match consumer.commit_consumer_state(CommitMode::Sync) {
                 Ok(())
                 | Err(rdkafka::error::KafkaError::ConsumerCommit(
@@ -55,7 +49,7 @@ impl ConsumerContext for DispatchContext {
                 )) => {}
                 Err(error) => tracing::warn!(
                     %error,
-                    "Commit on revoke failed; the new owner may redeliver a few finished events."
+                    "Commit on revoke failed; the new owner may redeliver a few events."
                 ),
             }
             tracing::info!(
@@ -68,12 +62,8 @@ impl ConsumerContext for DispatchContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
-            {
-                let mut tracker = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
-                for element in partitions.elements() {
-                    tracker.assign(element.partition());
-                }
-            }
+            self.tracker
+                .assign(partitions.elements().iter().map(|e| e.partition()));
             // A partition paused (window full) before a rebalance must not stay
             // paused when it comes back: its new window is empty.
             if let Err(error) = consumer.resume(partitions) {
@@ -81,26 +71,14 @@ impl ConsumerContext for DispatchContext {
             }
         }
         // Assignments are incremental (cooperative): the share follows what
-        // this replica holds after the change, whichever way it went.
-        let assigned = consumer.assignment().map_or(0, |list| list.count());
-        let total = consumer
-            .fetch_metadata(Some(&self.topic), Duration::from_secs(5))
-            .ok()
-            .and_then(|metadata| {
-                metadata
-                    .topics()
-                    .first()
-                    .map(|topic| topic.partitions().len())
-            })
-            .filter(|total| *total > 0)
-            .unwrap_or(assigned.max(1));
-        let share = self.group_rate * assigned as f64 / total as f64;
-        self.pacer.set_share(share);
-        tracing::info!(
-            assigned,
-            total,
-            share,
-            "Partitions assigned; rate share set."
-        );
+        // this replica holds after the change, whichever way it went. The
+        // topic's partition count comes from the background refresh: a
+        // metadata call here would block the poll thread.
+        let assigned: Vec<i32> = consumer
+            .assignment()
+            .map(|list| list.elements().iter().map(|e| e.partition()).collect())
+            .unwrap_or_default();
+        tracing::info!(assigned = assigned.len(), "Partitions assigned.");
+        self.share.set_assigned(assigned);
     }
 }

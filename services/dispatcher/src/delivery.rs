@@ -1,4 +1,6 @@
-use std::future::Future;
+//! One event's way from a raw record to a durable outcome: wait at the gate
+//! and the pacer, attempt, ask `next_step` what follows, record it.
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,18 +18,20 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::backoff::Backoff;
+use crate::breaker::Signal;
 use crate::classify::Verdict;
+use crate::durably::durably;
 use crate::enrich::{EnrichedEvent, Enricher};
+use crate::gate::{Gate, Permit};
 use crate::graphql::{Attempt, TargetClient};
 use crate::internal_events::{AttemptFailed, EventDeadLettered, EventDelivered, UnreadableRecord};
 use crate::outcomes::OutcomeWriter;
 use crate::pacer::Pacer;
+use crate::step::{Budget, Progress, Step, next_step};
 
-/// Backoff for re-sending an outcome record while Kafka is unavailable.
-const OUTCOME_RETRY: Backoff = Backoff {
-    base: Duration::from_millis(100),
-    max: Duration::from_secs(5),
-};
+/// A dead letter keeps at most this many attempts (the newest): a long
+/// rate-limited spell must not grow a record past what Kafka takes.
+const MAX_HISTORY: usize = 100;
 
 /// The dispatcher is stopping before this event's outcome was made durable; its
 /// offset must not be stored, so the group delivers it again.
@@ -37,13 +41,30 @@ pub(crate) struct Abandoned;
 /// Takes one raw record all the way to a durable outcome.
 pub(crate) struct Deliverer {
     pub(crate) target: TargetClient,
+    pub(crate) gate: Arc<Gate>,
     pub(crate) pacer: Arc<Pacer>,
     pub(crate) enricher: Enricher,
     pub(crate) outcomes: OutcomeWriter,
     pub(crate) backoff: Backoff,
-    pub(crate) max_attempts: u32,
-    /// Retrying stops once this much time has passed since the first attempt.
-    pub(crate) max_elapsed: Duration,
+    pub(crate) budget: Budget,
+    /// Test hook: events whose id starts with this panic their task.
+    pub(crate) panic_id_prefix: Option<String>,
+}
+
+/// What the target's answer adds to a status record.
+#[derive(Debug, Clone, Copy, Default)]
+struct Answer {
+    http_status: Option<u16>,
+    latency_ms: Option<u64>,
+}
+
+impl From<&Attempt> for Answer {
+    fn from(attempt: &Attempt) -> Self {
+        Self {
+            http_status: attempt.http_status,
+            latency_ms: Some(millis(attempt.latency)),
+        }
+    }
 }
 
 impl Deliverer {
@@ -56,9 +77,7 @@ impl Deliverer {
         message: &OwnedMessage,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
-        let correlation_id = message
-            .headers()
-            .and_then(|headers| orch_kafka::header_str(headers, HEADER_CORRELATION_ID));
+        let correlation_id = correlation_id(message);
         let span = orch_kafka::consumer_span!("deliver_event", message);
         self.deliver(message, correlation_id, cancel)
             .instrument(span)
@@ -71,9 +90,113 @@ impl Deliverer {
         correlation_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
+        let Some(event) = self.read(message, cancel).await? else {
+            return Ok(());
+        };
+        if let Some(prefix) = &self.panic_id_prefix
+            && event.id.starts_with(prefix.as_str())
+        {
+            panic!(
+                "test hook DISPATCHER_TEST_PANIC_ID_PREFIX matched event {:?}",
+                event.id
+            );
+        }
+        let enriched = self.enricher.enrich(&event);
+        let mut history: Vec<AttemptRecord> = Vec::new();
+        let (mut attempt, mut failures) = (0, 0);
+        let first_attempt = tokio::time::Instant::now();
+        let held_before = self.gate.held_time();
+        loop {
+            attempt += 1;
+            let permit = self.turn(cancel).await?;
+            let result = tokio::select! {
+                () = cancel.cancelled() => return Err(Abandoned),
+                result = self.attempt(&enriched, attempt, correlation_id) => result,
+            };
+            self.learn(permit, &result.verdict);
+            let held = self.gate.held_time().saturating_sub(held_before);
+            let progress = Progress {
+                attempt,
+                failures,
+                elapsed: first_attempt.elapsed().saturating_sub(held),
+                breaker_open: self.gate.breaker_open(),
+            };
+            if let Some((kind, message)) = result.verdict.failure() {
+                if history.len() == MAX_HISTORY {
+                    history.remove(0);
+                }
+                history.push(attempt_record(attempt, &result, kind, message));
+            }
+            let answer = Answer::from(&result);
+            let step = next_step(&result.verdict, progress, self.budget);
+            match step {
+                Step::Delivered => {
+                    let record =
+                        self.status_record(&event, Status::Delivered, attempt, answer, None);
+                    self.record(&record, correlation_id, cancel).await?;
+                    EventDelivered { attempt }.emit();
+                    return Ok(());
+                }
+                Step::DeadLetter { kind, message } => {
+                    return self
+                        .dead_letter(
+                            event,
+                            (kind, message),
+                            history,
+                            answer,
+                            correlation_id,
+                            cancel,
+                        )
+                        .await;
+                }
+                Step::Retry { .. } | Step::Hold => {
+                    let (kind, message) = result
+                        .verdict
+                        .failure()
+                        .map(|(kind, message)| (kind, message.to_owned()))
+                        .unwrap_or((ErrorKind::InternalError, String::new()));
+                    AttemptFailed {
+                        attempt,
+                        kind,
+                        message: &message,
+                    }
+                    .emit();
+                    let record = self.status_record(
+                        &event,
+                        Status::Retrying,
+                        attempt,
+                        answer,
+                        Some((kind, message)),
+                    );
+                    self.record(&record, correlation_id, cancel).await?;
+                }
+            }
+            if let Step::Retry {
+                failures: counted,
+                backoff_attempt,
+                at_least,
+            } = step
+            {
+                failures = counted;
+                let delay = self.backoff.delay(backoff_attempt, at_least);
+                tokio::select! {
+                    () = cancel.cancelled() => return Err(Abandoned),
+                    () = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+
+    /// Parses the raw record; an unreadable one is copied to the DLQ as it
+    /// is (`Ok(None)`), so nothing is dropped.
+    async fn read(
+        &self,
+        message: &OwnedMessage,
+        cancel: &CancellationToken,
+    ) -> Result<Option<RawEventRecord>, Abandoned> {
         let payload = message.payload().unwrap_or_default();
-        let event: RawEventRecord = match serde_json::from_slice(payload) {
-            Ok(event) => event,
+        match serde_json::from_slice(payload) {
+            Ok(event) => Ok(Some(event)),
             Err(error) => {
                 UnreadableRecord {
                     partition: message.partition(),
@@ -81,188 +204,152 @@ impl Deliverer {
                     error,
                 }
                 .emit();
-                let headers = message.headers().cloned().unwrap_or_default();
-                let key = message.key().unwrap_or_default();
-                return self
-                    .durably(cancel, || {
-                        self.outcomes.unreadable(key, payload, headers.clone())
-                    })
-                    .await;
-            }
-        };
-        let enriched = self.enricher.enrich(&event);
-        let mut history = Vec::new();
-        let mut attempt = 0;
-        // Rate-limit answers say "later", not "never": they do not use up the
-        // attempts (max_elapsed still bounds them).
-        let mut failures = 0;
-        let first_attempt = tokio::time::Instant::now();
-        loop {
-            attempt += 1;
-            tokio::select! {
-                () = cancel.cancelled() => return Err(Abandoned),
-                () = self.pacer.acquire() => {}
-            }
-            let attempt_span = tracing::info_span!(
-                "graphql_create_item",
-                otel.kind = "client",
-                attempt,
-                http.response.status_code = Empty,
-            );
-            let context = RecordContext {
-                trace: orch_telemetry::trace_headers(&attempt_span),
-                correlation_id: correlation_id.map(str::to_owned),
-            };
-            let result = tokio::select! {
-                () = cancel.cancelled() => return Err(Abandoned),
-                result = self.target.create_item(&enriched, &context).instrument(attempt_span.clone()) => result,
-            };
-            if let Some(status) = result.http_status {
-                attempt_span.record("http.response.status_code", status);
-            }
-            drop(attempt_span);
-            metrics::histogram!("delivery_attempt_duration_seconds")
-                .record(result.latency.as_secs_f64());
-            match result.verdict.clone() {
-                Verdict::Delivered => {
-                    self.pacer.on_success();
-                    return self
-                        .delivered(&event, &enriched, attempt, &result, correlation_id, cancel)
-                        .await;
-                }
-                Verdict::Poison { kind, message } => {
-                    history.push(attempt_record(attempt, &result, kind, &message));
-                    return self
-                        .dead_letter(
-                            event,
-                            &enriched,
-                            (kind, message),
-                            history,
-                            correlation_id,
-                            cancel,
-                        )
-                        .await;
-                }
-                Verdict::Retry {
-                    kind,
-                    retry_after,
-                    message,
-                } => {
-                    history.push(attempt_record(attempt, &result, kind, &message));
-                    AttemptFailed {
-                        attempt,
-                        kind,
-                        message: &message,
-                    }
-                    .emit();
-                    if kind == ErrorKind::RateLimited {
-                        self.pacer.on_rate_limited(retry_after);
-                    } else {
-                        failures += 1;
-                    }
-                    let out_of_time = first_attempt.elapsed() >= self.max_elapsed;
-                    if failures >= self.max_attempts || out_of_time {
-                        let message = format!(
-                            "gave up after {attempt} attempts in {:?}; last: {message}",
-                            first_attempt.elapsed()
-                        );
-                        return self
-                            .dead_letter(
-                                event,
-                                &enriched,
-                                (ErrorKind::RetriesExhausted, message),
-                                history,
-                                correlation_id,
-                                cancel,
-                            )
-                            .await;
-                    }
-                    let record = StatusRecord {
-                        http_status: result.http_status,
-                        error_kind: Some(kind),
-                        error_message: Some(message),
-                        latency_ms: Some(millis(result.latency)),
-                        brand: Some(enriched.brand.clone()),
-                        ..StatusRecord::new(
-                            &event.id,
-                            Status::Retrying,
-                            attempt,
-                            &event.trace_id,
-                            event.generation,
-                        )
-                    };
-                    self.durably(cancel, || self.outcomes.status(&record, correlation_id))
-                        .await?;
-                    let delay = self.backoff.delay(attempt, retry_after);
-                    tokio::select! {
-                        () = cancel.cancelled() => return Err(Abandoned),
-                        () = tokio::time::sleep(delay) => {}
-                    }
-                }
+                self.copy_unread(message, cancel).await?;
+                Ok(None)
             }
         }
     }
 
-    async fn delivered(
+    async fn copy_unread(
         &self,
-        event: &RawEventRecord,
-        enriched: &EnrichedEvent,
-        attempt: u32,
-        result: &Attempt,
-        correlation_id: Option<&str>,
+        message: &OwnedMessage,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
-        let record = StatusRecord {
-            http_status: result.http_status,
-            latency_ms: Some(millis(result.latency)),
-            brand: Some(enriched.brand.clone()),
-            ..StatusRecord::new(
-                &event.id,
-                Status::Delivered,
-                attempt,
-                &event.trace_id,
-                event.generation,
-            )
+        let payload = message.payload().unwrap_or_default();
+        let headers = message.headers().cloned().unwrap_or_default();
+        let key = message.key().unwrap_or_default();
+        durably(cancel, || {
+            self.outcomes.unreadable(key, payload, headers.clone())
+        })
+        .await
+    }
+
+    /// Waits for leave to send: the gate (pause, breaker) and then the
+    /// pacer. If the gate shut while this task waited for its pacing slot,
+    /// the slot is dropped and the task waits at the gate again.
+    async fn turn(&self, cancel: &CancellationToken) -> Result<Permit<'_>, Abandoned> {
+        loop {
+            let permit = tokio::select! {
+                () = cancel.cancelled() => return Err(Abandoned),
+                permit = self.gate.admit() => permit,
+            };
+            tokio::select! {
+                () = cancel.cancelled() => return Err(Abandoned),
+                () = self.pacer.acquire() => {}
+            }
+            if self.gate.still_open(&permit) {
+                return Ok(permit);
+            }
+        }
+    }
+
+    /// One `createItem`, under its own span.
+    async fn attempt(
+        &self,
+        enriched: &EnrichedEvent,
+        attempt: u32,
+        correlation_id: Option<&str>,
+    ) -> Attempt {
+        let span = tracing::info_span!(
+            "graphql_create_item",
+            otel.kind = "client",
+            attempt,
+            http.response.status_code = Empty,
+        );
+        let context = RecordContext {
+            trace: orch_telemetry::trace_headers(&span),
+            correlation_id: correlation_id.map(str::to_owned),
         };
-        self.durably(cancel, || self.outcomes.status(&record, correlation_id))
-            .await?;
-        EventDelivered { attempt }.emit();
-        Ok(())
+        let result = self
+            .target
+            .create_item(enriched, &context)
+            .instrument(span.clone())
+            .await;
+        if let Some(status) = result.http_status {
+            span.record("http.response.status_code", status);
+        }
+        metrics::histogram!("delivery_attempt_duration_seconds")
+            .record(result.latency.as_secs_f64());
+        result
+    }
+
+    /// Tells the breaker and the pacer what the target said.
+    fn learn(&self, permit: Permit<'_>, verdict: &Verdict) {
+        let signal = match verdict {
+            Verdict::Delivered => {
+                self.pacer.on_success();
+                Signal::Delivered
+            }
+            Verdict::Poison { .. } => Signal::Answered,
+            Verdict::Retry {
+                kind: ErrorKind::RateLimited,
+                retry_after,
+                ..
+            } => {
+                self.pacer.on_rate_limited(*retry_after);
+                Signal::Answered
+            }
+            Verdict::Retry { message, .. } => Signal::Failed(message.clone()),
+            Verdict::TargetBroken { fault, message, .. } => Signal::Broken(*fault, message.clone()),
+        };
+        permit.report(signal);
+    }
+
+    /// Dead-letters an event whose delivery task kept panicking (or, when
+    /// even its record cannot be read, copies the record as it is).
+    pub(crate) async fn give_up(
+        &self,
+        message: &OwnedMessage,
+        cause: String,
+        cancel: &CancellationToken,
+    ) -> Result<(), Abandoned> {
+        let payload = message.payload().unwrap_or_default();
+        let Ok(event) = serde_json::from_slice::<RawEventRecord>(payload) else {
+            return self.copy_unread(message, cancel).await;
+        };
+        let correlation_id = correlation_id(message);
+        self.dead_letter(
+            event,
+            (ErrorKind::InternalError, cause),
+            Vec::new(),
+            Answer::default(),
+            correlation_id,
+            cancel,
+        )
+        .await
     }
 
     async fn dead_letter(
         &self,
         event: RawEventRecord,
-        enriched: &EnrichedEvent,
         (kind, message): (ErrorKind, String),
         history: Vec<AttemptRecord>,
+        answer: Answer,
         correlation_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> Result<(), Abandoned> {
-        let last = history.last().cloned();
-        let status = StatusRecord {
-            http_status: last.as_ref().and_then(|a| a.http_status),
-            error_kind: Some(kind),
-            error_message: Some(message.clone()),
-            latency_ms: last.as_ref().map(|a| a.latency_ms),
-            brand: Some(enriched.brand.clone()),
-            ..StatusRecord::new(
-                &event.id,
-                Status::DeadLettered,
-                history.len() as u32,
-                &event.trace_id,
-                event.generation,
-            )
-        };
-        let letter = DeadLetterRecord::new(event, enriched.brand.clone(), kind, message, history);
+        let attempt = history.last().map_or(0, |last| last.attempt);
+        let status = self.status_record(
+            &event,
+            Status::DeadLettered,
+            attempt,
+            answer,
+            Some((kind, message.clone())),
+        );
+        let letter = DeadLetterRecord::new(
+            event,
+            self.enricher.brand().to_owned(),
+            kind,
+            message,
+            history,
+        );
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
-        self.durably(cancel, || {
+        durably(cancel, || {
             self.outcomes.dead_letter(&letter, correlation_id)
         })
         .await?;
-        self.durably(cancel, || self.outcomes.status(&status, correlation_id))
-            .await?;
+        self.record(&status, correlation_id, cancel).await?;
         EventDeadLettered {
             kind,
             message: &letter.message,
@@ -271,31 +358,46 @@ impl Deliverer {
         Ok(())
     }
 
-    /// Repeats `write` until Kafka acknowledges it; only shutdown stops it.
-    async fn durably<F, Fut>(&self, cancel: &CancellationToken, write: F) -> Result<(), Abandoned>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<(), rdkafka::error::KafkaError>>,
-    {
-        let mut failures = 0;
-        loop {
-            let outcome = tokio::select! {
-                () = cancel.cancelled() => return Err(Abandoned),
-                outcome = write() => outcome,
-            };
-            match outcome {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    failures += 1;
-                    tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
-                    tokio::select! {
-                        () = cancel.cancelled() => return Err(Abandoned),
-                        () = tokio::time::sleep(OUTCOME_RETRY.delay(failures, None)) => {}
-                    }
-                }
-            }
+    /// Every status record is built here.
+    fn status_record(
+        &self,
+        event: &RawEventRecord,
+        status: Status,
+        attempt: u32,
+        answer: Answer,
+        error: Option<(ErrorKind, String)>,
+    ) -> StatusRecord {
+        let (error_kind, error_message) = error.unzip();
+        StatusRecord {
+            http_status: answer.http_status,
+            error_kind,
+            error_message,
+            latency_ms: answer.latency_ms,
+            brand: Some(self.enricher.brand().to_owned()),
+            ..StatusRecord::new(
+                &event.id,
+                status,
+                attempt,
+                &event.trace_id,
+                event.generation,
+            )
         }
     }
+
+    async fn record(
+        &self,
+        record: &StatusRecord,
+        correlation_id: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<(), Abandoned> {
+        durably(cancel, || self.outcomes.status(record, correlation_id)).await
+    }
+}
+
+fn correlation_id(message: &OwnedMessage) -> Option<&str> {
+    message
+        .headers()
+        .and_then(|headers| orch_kafka::header_str(headers, HEADER_CORRELATION_ID))
 }
 
 fn attempt_record(attempt: u32, result: &Attempt, kind: ErrorKind, message: &str) -> AttemptRecord {

@@ -24,6 +24,11 @@ impl Enricher {
         Self { brand }
     }
 
+    /// The brand events are enriched with.
+    pub(crate) fn brand(&self) -> &str {
+        &self.brand
+    }
+
     pub(crate) fn enrich(&self, event: &RawEventRecord) -> EnrichedEvent {
         EnrichedEvent {
             id: event.id.clone(),

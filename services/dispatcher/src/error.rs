@@ -10,6 +10,9 @@ pub enum StartupError {
     /// The HTTP client for the target could not be built.
     #[error("could not build the HTTP client for the target")]
     HttpClient(#[from] reqwest::Error),
+    /// The delivery controls could not be read.
+    #[error("could not read the delivery controls")]
+    Controls(#[from] crate::controls::ControlsError),
     /// A setting is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -1,12 +1,17 @@
 use std::time::{Duration, Instant, SystemTime};
 
-use orch_contracts::{ErrorKind, HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE};
+use secrecy::{ExposeSecret, SecretString};
+
+use orch_contracts::{HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE};
 use orch_kafka::RecordContext;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::RETRY_AFTER;
 use serde_json::json;
 
-use crate::classify::{Verdict, classify_response};
+use crate::classify::{
+    Limits, TransportFailure, Verdict, classify_oversized_body, classify_response,
+    classify_transport,
+};
 use crate::enrich::EnrichedEvent;
 use crate::error::StartupError;
 
@@ -26,28 +31,51 @@ pub(crate) struct Attempt {
     pub(crate) latency: Duration,
 }
 
+/// How the client talks to the target, and what it takes from it.
+#[derive(Debug, Clone)]
+pub(crate) struct TargetSettings {
+    pub(crate) url: String,
+    pub(crate) token: Option<SecretString>,
+    /// The whole request, body included, must finish within this.
+    pub(crate) timeout: Duration,
+    /// Longest response body read; the rest is never read.
+    pub(crate) max_body_bytes: usize,
+    pub(crate) limits: Limits,
+}
+
 /// Calls `createItem` on the target.
 #[derive(Debug, Clone)]
 pub(crate) struct TargetClient {
     http: reqwest::Client,
     /// Parsed once: parsing (with IDNA) on every request was measurable.
     url: reqwest::Url,
-    token: Option<String>,
+    token: Option<SecretString>,
+    timeout: Duration,
+    max_body_bytes: usize,
+    limits: Limits,
 }
 
 impl TargetClient {
-    pub(crate) fn new(
-        url: &str,
-        token: Option<String>,
-        timeout: Duration,
-    ) -> Result<Self, StartupError> {
-        let url = reqwest::Url::parse(url).map_err(|error| {
+    pub(crate) fn new(settings: TargetSettings) -> Result<Self, StartupError> {
+        let url = reqwest::Url::parse(&settings.url).map_err(|error| {
             StartupError::Config(format!(
-                "DISPATCHER_TARGET_URL {url:?} is not a URL: {error}"
+                "DISPATCHER_TARGET_URL {:?} is not a URL: {error}",
+                settings.url
             ))
         })?;
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
-        Ok(Self { http, url, token })
+        // reqwest's timeout covers connecting, sending and reading the body,
+        // so a slow-drip body ends as a timeout rather than a stuck task.
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()?;
+        Ok(Self {
+            http,
+            url,
+            token: settings.token,
+            timeout: settings.timeout,
+            max_body_bytes: settings.max_body_bytes,
+            limits: settings.limits,
+        })
     }
 
     /// Sends one `createItem`, with the event id as idempotency key.
@@ -79,45 +107,91 @@ impl TargetClient {
             request = request.header(HEADER_CORRELATION_ID, id.as_str());
         }
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            request = request.bearer_auth(token.expose_secret());
         }
-        let (verdict, http_status) = match request.send().await {
-            Err(error) => (transport_failure(&error), None),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .map(str::to_owned);
-                match response.bytes().await {
-                    Ok(body) => (
-                        classify_response(status, retry_after.as_deref(), &body, SystemTime::now()),
-                        Some(status),
-                    ),
-                    Err(error) => (transport_failure(&error), Some(status)),
-                }
-            }
-        };
+        // reqwest enforces the deadline already; this outer one is the
+        // guarantee that no answer, however it misbehaves, holds the task.
+        let answered = tokio::time::timeout(self.timeout, self.send(request)).await;
+        let (verdict, http_status) = answered.unwrap_or_else(|_| {
+            let failure = TransportFailure {
+                timeout: true,
+                message: format!("no complete answer within {:?}", self.timeout),
+                ..TransportFailure::default()
+            };
+            (classify_transport(failure), None)
+        });
         Attempt {
             verdict,
             http_status,
             latency: started.elapsed(),
         }
     }
+
+    /// Sends and reads at most `max_body_bytes` of the answer.
+    async fn send(&self, request: reqwest::RequestBuilder) -> (Verdict, Option<u16>) {
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return (transport_failure(&error), None),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.max_body_bytes {
+                        let verdict = if (200..300).contains(&status) {
+                            classify_oversized_body(status, self.max_body_bytes)
+                        } else {
+                            // A status says enough without its body.
+                            let kept = self.max_body_bytes.saturating_sub(body.len());
+                            body.extend_from_slice(&chunk[..kept.min(chunk.len())]);
+                            self.judge(status, retry_after.as_deref(), &body)
+                        };
+                        return (verdict, Some(status));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => return (transport_failure(&error), Some(status)),
+            }
+        }
+        (
+            self.judge(status, retry_after.as_deref(), &body),
+            Some(status),
+        )
+    }
+
+    fn judge(&self, status: u16, retry_after: Option<&str>, body: &[u8]) -> Verdict {
+        classify_response(status, retry_after, body, SystemTime::now(), self.limits)
+    }
 }
 
 fn transport_failure(error: &reqwest::Error) -> Verdict {
-    let kind = if error.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Network
-    };
-    Verdict::Retry {
-        kind,
-        retry_after: None,
+    classify_transport(TransportFailure {
+        timeout: error.is_timeout(),
+        connect: error.is_connect(),
+        refused: refused(error),
         message: describe(error),
+    })
+}
+
+/// Whether any cause in the chain is a refused connection.
+fn refused(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = cause.source();
     }
+    false
 }
 
 /// The error and its causes on one line ("error sending request: connection refused").

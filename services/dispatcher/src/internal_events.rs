@@ -77,3 +77,118 @@ impl<E: Display> InternalEvent for UnreadableRecord<E> {
         metrics::counter!("deliveries_total", "outcome" => "unreadable").increment(1);
     }
 }
+
+/// The circuit breaker opened: delivery stops until a probe gets through.
+#[derive(Debug)]
+pub(crate) struct BreakerOpened<'a> {
+    pub(crate) trip: &'a crate::breaker::Trip,
+}
+
+impl InternalEvent for BreakerOpened<'_> {
+    fn emit(self) {
+        let fault = self.trip.fault;
+        // An operator must act on a credential or address fault; a run of
+        // failures is the target's own outage, which may pass by itself.
+        if fault == crate::classify::Fault::FailureRun {
+            tracing::warn!(fault = fault.as_str(), message = %self.trip.message, check = fault.check(),
+                "Target failing for every event; delivery paused until a probe succeeds.");
+        } else {
+            tracing::error!(fault = fault.as_str(), message = %self.trip.message, check = fault.check(),
+                "Target refuses every event; delivery paused until a probe succeeds.");
+        }
+        metrics::counter!("dispatcher_breaker_opened_total", "fault" => fault.as_str())
+            .increment(1);
+    }
+}
+
+/// A probe got through: the breaker closed and delivery resumes at the paced rate.
+#[derive(Debug)]
+pub(crate) struct BreakerClosed {
+    pub(crate) open_for: std::time::Duration,
+}
+
+impl InternalEvent for BreakerClosed {
+    fn emit(self) {
+        tracing::info!(open_for = ?self.open_for, "Target answered a probe; delivery resumes.");
+    }
+}
+
+/// A probe failed; the next one waits longer.
+#[derive(Debug)]
+pub(crate) struct ProbeFailed {
+    pub(crate) next_in: std::time::Duration,
+}
+
+impl InternalEvent for ProbeFailed {
+    fn emit(self) {
+        tracing::info!(next_in = ?self.next_in, "Probe failed; the breaker stays open.");
+        metrics::counter!("dispatcher_breaker_probes_failed_total").increment(1);
+    }
+}
+
+/// A delivery task panicked; the event is tried again (and dead-lettered
+/// with reason `internal_error` if it keeps panicking).
+#[derive(Debug)]
+pub(crate) struct TaskPanicked<'a> {
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) try_number: u32,
+    pub(crate) cause: &'a str,
+}
+
+impl InternalEvent for TaskPanicked<'_> {
+    fn emit(self) {
+        tracing::error!(
+            partition = self.partition,
+            offset = self.offset,
+            try_number = self.try_number,
+            cause = self.cause,
+            "Delivery task panicked; trying the event again."
+        );
+        metrics::counter!("dispatcher_task_panics_total").increment(1);
+    }
+}
+
+/// A delivery control from `events.control` took effect.
+#[derive(Debug)]
+pub(crate) struct ControlApplied<'a> {
+    pub(crate) record: &'a orch_contracts::ControlRecord,
+}
+
+impl InternalEvent for ControlApplied<'_> {
+    fn emit(self) {
+        let record = self.record;
+        match record.control {
+            orch_contracts::DeliveryControl::Pause { paused: true } => tracing::warn!(
+                by = %record.by, reason = %record.reason, set_at = %record.at,
+                "Delivery paused by control."
+            ),
+            orch_contracts::DeliveryControl::Pause { paused: false } => tracing::info!(
+                by = %record.by, reason = %record.reason, set_at = %record.at,
+                "Delivery resumed by control."
+            ),
+            orch_contracts::DeliveryControl::Rate { events_per_second } => tracing::info!(
+                by = %record.by, reason = %record.reason, set_at = %record.at,
+                events_per_second = ?events_per_second,
+                "Group rate set by control (none: the configured rate)."
+            ),
+        }
+        metrics::counter!("dispatcher_controls_applied_total", "control" => record.control.name().as_str())
+            .increment(1);
+    }
+}
+
+/// A record on `events.control` that is not a valid control; ignored.
+#[derive(Debug)]
+pub(crate) struct ControlRefused<'a> {
+    pub(crate) offset: i64,
+    pub(crate) error: &'a orch_contracts::ControlRecordError,
+}
+
+impl InternalEvent for ControlRefused<'_> {
+    fn emit(self) {
+        tracing::error!(offset = self.offset, error = %self.error,
+            "A record on the control topic is not a valid control; ignored.");
+        metrics::counter!("dispatcher_controls_refused_total").increment(1);
+    }
+}

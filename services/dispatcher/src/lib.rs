@@ -4,22 +4,30 @@
 //! outcome on `events.status` before committing the offset.
 
 mod backoff;
+mod breaker;
 pub mod classify;
 pub mod config;
 mod consumer;
 mod context;
+mod controls;
 mod delivery;
+mod durably;
 mod enrich;
 mod error;
+mod gate;
 mod graphql;
 mod internal_events;
 mod metrics_catalogue;
 mod ops;
 mod outcomes;
 mod pacer;
+mod share;
 mod startup;
+mod step;
+mod supervise;
 mod tracker;
 
 pub use config::DispatcherConfig;
+pub use controls::ControlsError;
 pub use error::StartupError;
 pub use startup::Application;

@@ -90,8 +90,10 @@ impl Pacer {
             // A replica that just got partitions waits one interval before its
             // first send, so its start never adds to the tail of a window in
             // which the previous owner was still sending.
-            let first = Instant::now() + Duration::from_secs_f64(1.0 / state.current);
-            state.paused_until = state.paused_until.max(first);
+            let interval = Duration::try_from_secs_f64(1.0 / state.current).unwrap_or_default();
+            if let Some(first) = Instant::now().checked_add(interval) {
+                state.paused_until = state.paused_until.max(first);
+            }
         }
         metrics::gauge!("dispatcher_rate_share_per_sec").set(share);
         metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
@@ -107,8 +109,10 @@ impl Pacer {
             state.current = (state.current * 0.5).max(state.share * FLOOR);
             state.last_change = now;
         }
-        if let Some(wait) = retry_after {
-            state.paused_until = state.paused_until.max(now + wait);
+        // `retry_after` is clamped by the classifier; the check is for a
+        // value that slips past it, which must never panic the task.
+        if let Some(until) = retry_after.and_then(|wait| now.checked_add(wait)) {
+            state.paused_until = state.paused_until.max(until);
         }
         metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
     }
@@ -128,7 +132,6 @@ impl Pacer {
     }
 
     /// The rate in force.
-    #[cfg(test)]
     pub(crate) fn current(&self) -> f64 {
         self.lock().current
     }
@@ -166,7 +169,8 @@ async fn release(
                 .map_or(now, |slot| slot.max(oldest_usable))
                 .max(paused_until);
             if rate > 0.0 && now >= slot {
-                next_slot = Some(slot + Duration::from_secs_f64(1.0 / rate));
+                let interval = Duration::try_from_secs_f64(1.0 / rate).unwrap_or_default();
+                next_slot = Some(slot.checked_add(interval).unwrap_or(slot));
                 break slot;
             }
             // Re-read after sleeping: the rate or a pause may have changed.

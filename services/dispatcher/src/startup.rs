@@ -1,6 +1,6 @@
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -9,20 +9,29 @@ use tokio_util::sync::CancellationToken;
 use crate::backoff::Backoff;
 use crate::consumer::DispatchConsumer;
 use crate::context::DispatchContext;
+use crate::controls::{ControlReader, ControlTargets};
 use crate::delivery::Deliverer;
 use crate::enrich::Enricher;
-use crate::graphql::TargetClient;
+use crate::gate::Gate;
+use crate::graphql::{TargetClient, TargetSettings};
+use crate::ops::OpsState;
 use crate::outcomes::OutcomeWriter;
 use crate::pacer::Pacer;
-use crate::tracker::Tracker;
+use crate::share::{self, RateShare};
+use crate::step::Budget;
+use crate::tracker::SharedTracker;
 use crate::{DispatcherConfig, StartupError, consumer, ops};
 
 /// A dispatcher with its clients built and its port bound, not yet consuming.
 pub struct Application {
     listener: TcpListener,
     consumer: DispatchConsumer,
-    tracker: Arc<Mutex<Tracker>>,
+    controls: ControlReader,
+    metadata: orch_kafka::BaseConsumer,
+    tracker: Arc<SharedTracker>,
     pacer: Arc<Pacer>,
+    share: Arc<RateShare>,
+    gate: Arc<Gate>,
     config: DispatcherConfig,
 }
 
@@ -34,32 +43,70 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// Refuses settings that cannot work, naming the variable.
+fn check(config: &DispatcherConfig) -> Result<(), StartupError> {
+    let refuse = |message: &str| Err(StartupError::Config(message.into()));
+    if config.max_attempts == 0 {
+        return refuse("DISPATCHER_MAX_ATTEMPTS must be at least 1");
+    }
+    if config.rate_limit_per_sec == 0 {
+        return refuse("DISPATCHER_RATE_LIMIT_PER_SEC must be at least 1");
+    }
+    if config.breaker_failure_run == 0 {
+        return refuse("DISPATCHER_BREAKER_FAILURE_RUN must be at least 1");
+    }
+    if config.breaker_probe_base_ms == 0
+        || config.breaker_probe_max_ms < config.breaker_probe_base_ms
+    {
+        return refuse(
+            "DISPATCHER_BREAKER_PROBE_BASE_MS must be at least 1 and at most DISPATCHER_BREAKER_PROBE_MAX_MS",
+        );
+    }
+    if config.max_response_bytes < 1_024 {
+        return refuse("DISPATCHER_MAX_RESPONSE_BYTES must be at least 1024");
+    }
+    Ok(())
+}
+
 impl Application {
-    /// Creates missing topics, joins the consumer group and binds the ops port.
+    /// Creates missing topics, reads the delivery controls in force, joins
+    /// the consumer group and binds the ops port.
     pub async fn build(config: DispatcherConfig) -> Result<Self, StartupError> {
         crate::metrics_catalogue::register();
-        if config.max_attempts == 0 {
-            return Err(StartupError::Config(
-                "DISPATCHER_MAX_ATTEMPTS must be at least 1".into(),
-            ));
-        }
-        if config.rate_limit_per_sec == 0 {
-            return Err(StartupError::Config(
-                "DISPATCHER_RATE_LIMIT_PER_SEC must be at least 1".into(),
-            ));
-        }
+        crate::supervise::install_panic_hook();
+        check(&config)?;
         for risk in config.poll_interval_risks() {
             tracing::warn!(%risk, "Configuration could make the consumer leave its group.");
         }
         orch_kafka::ensure_topics(&config.kafka).await?;
-        let tracker = Arc::new(Mutex::new(Tracker::new(config.max_in_flight_per_partition)));
+        let tracker = Arc::new(SharedTracker::new(config.max_in_flight_per_partition));
         // No partitions yet, so no share: nothing is sent before the first assignment.
         let pacer = Arc::new(Pacer::new(0.0));
+        let share = Arc::new(RateShare::new(config.rate_limit_per_sec, pacer.clone()));
+        let gate = Arc::new(Gate::new(config.breaker()));
+        let topic = config.kafka.topics().raw;
+        let metadata: orch_kafka::BaseConsumer = config
+            .kafka
+            .client_config("orch-dispatcher-metadata")
+            .create_with_context(config.kafka.auth_context())?;
+        let controls = {
+            let (kafka, targets) = (
+                config.kafka.clone(),
+                ControlTargets {
+                    gate: gate.clone(),
+                    share: share.clone(),
+                },
+            );
+            tokio::task::spawn_blocking(move || {
+                ControlReader::load(&kafka, "orch-dispatcher", targets)
+            })
+            .await
+            .map_err(|error| StartupError::Config(format!("control reader failed: {error}")))??
+        };
         let context = DispatchContext {
             tracker: tracker.clone(),
-            pacer: pacer.clone(),
-            group_rate: f64::from(config.rate_limit_per_sec),
-            topic: config.kafka.topics().raw,
+            share: share.clone(),
+            topic: topic.clone(),
             tokens: config.kafka.security.tokens(),
         };
         let consumer = consumer::build(&config, context)?;
@@ -68,8 +115,12 @@ impl Application {
         Ok(Self {
             listener,
             consumer,
+            controls,
+            metadata,
             tracker,
             pacer,
+            share,
+            gate,
             config,
         })
     }
@@ -83,13 +134,27 @@ impl Application {
     /// in-flight work, commits and leaves the group.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
         let config = self.config;
+        let background = CancellationToken::new();
+        let controls = {
+            let (reader, stop) = (self.controls, background.clone());
+            tokio::task::spawn_blocking(move || reader.follow(&stop))
+        };
+        let refresh = tokio::spawn(share::refresh_partition_count(
+            self.metadata,
+            config.kafka.topics().raw,
+            self.share.clone(),
+            background.clone(),
+        ));
         let outcomes = OutcomeWriter::new(&config)?;
         let deliverer = Arc::new(Deliverer {
-            target: TargetClient::new(
-                &config.target_url,
-                config.target_token.clone(),
-                config.request_timeout(),
-            )?,
+            target: TargetClient::new(TargetSettings {
+                url: config.target_url.clone(),
+                token: config.target_token.clone(),
+                timeout: config.request_timeout(),
+                max_body_bytes: config.max_response_bytes,
+                limits: config.limits(),
+            })?,
+            gate: self.gate.clone(),
             pacer: self.pacer,
             enricher: Enricher::new(config.brand.clone()),
             outcomes: outcomes.clone(),
@@ -97,14 +162,22 @@ impl Application {
                 base: Duration::from_millis(config.backoff_base_ms),
                 max: Duration::from_millis(config.backoff_max_ms),
             },
-            max_attempts: config.max_attempts,
-            max_elapsed: Duration::from_millis(config.max_retry_elapsed_ms),
+            budget: Budget {
+                max_attempts: config.max_attempts,
+                max_elapsed: Duration::from_millis(config.max_retry_elapsed_ms),
+            },
+            panic_id_prefix: config.test_panic_id_prefix.clone(),
         });
         let consuming = Arc::new(AtomicBool::new(true));
         let http_stop = CancellationToken::new();
         let http = tokio::spawn(orch_http::serve(
             self.listener,
-            ops::router(consuming.clone()),
+            ops::router(OpsState {
+                consuming: consuming.clone(),
+                gate: self.gate,
+                share: self.share,
+                tracker: self.tracker.clone(),
+            }),
             http_stop.clone(),
         ));
         consumer::run(
@@ -116,6 +189,8 @@ impl Application {
         )
         .await;
         consuming.store(false, Ordering::Relaxed);
+        background.cancel();
+        let _ = tokio::join!(controls, refresh);
         outcomes.flush(Duration::from_secs(10)).await;
         http_stop.cancel();
         if let Ok(Err(error)) = http.await {

@@ -5,6 +5,7 @@
 //! not, so a crash redelivers at most one window per partition.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
@@ -150,6 +151,57 @@ impl Tracker {
         for state in self.partitions.values() {
             state.cancel.cancel();
         }
+    }
+}
+
+/// The tracker, shared by the poll loop and the rebalance hooks; its lock
+/// is held only inside these calls, never across an await.
+#[derive(Debug)]
+pub(crate) struct SharedTracker(Mutex<Tracker>);
+
+impl SharedTracker {
+    pub(crate) fn new(max_in_flight: usize) -> Self {
+        Self(Mutex::new(Tracker::new(max_in_flight)))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tracker> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn assign(&self, partitions: impl IntoIterator<Item = i32>) {
+        let mut tracker = self.lock();
+        for partition in partitions {
+            tracker.assign(partition);
+        }
+    }
+
+    /// Revokes `partitions`; returns how many in-flight events were abandoned.
+    pub(crate) fn revoke(&self, partitions: impl IntoIterator<Item = i32>) -> usize {
+        let mut tracker = self.lock();
+        partitions
+            .into_iter()
+            .map(|partition| tracker.revoke(partition))
+            .sum()
+    }
+
+    pub(crate) fn assigned(&self) -> Vec<i32> {
+        self.lock().assigned()
+    }
+
+    pub(crate) fn start(&self, partition: i32, offset: i64) -> Option<Started> {
+        self.lock().start(partition, offset)
+    }
+
+    pub(crate) fn finish(&self, partition: i32, offset: i64, epoch: u64) -> Finished {
+        self.lock().finish(partition, offset, epoch)
+    }
+
+    pub(crate) fn in_flight(&self) -> usize {
+        self.lock().in_flight()
+    }
+
+    pub(crate) fn cancel_all(&self) {
+        self.lock().cancel_all();
     }
 }
 

@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{groups, probe, rebuild, redrive, replay};
+use orchctl::{delivery, groups, probe, rebuild, redrive, replay};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -31,8 +31,32 @@ enum Command {
     /// Work with the read model in Postgres.
     #[command(subcommand)]
     Projection(ProjectionCommand),
+    /// Pause, resume or re-rate delivery for the whole dispatcher group, at
+    /// run time; each control records who set it and why (`--dry-run` first).
+    #[command(subcommand)]
+    Delivery(DeliveryCommand),
     /// GET a URL and succeed only on a 2xx: the containers' healthcheck.
     Probe(probe::ProbeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum DeliveryCommand {
+    /// Stop every send to the target; events wait in Kafka and lag grows.
+    Pause(delivery::Reasoned),
+    /// Send again, at the paced rate (no burst).
+    Resume(delivery::Reasoned),
+    /// Set the group's rate: events per second for all replicas together,
+    /// or `configured` to go back to DISPATCHER_RATE_LIMIT_PER_SEC.
+    Rate {
+        /// Events per second, or `configured`.
+        #[arg(value_parser = delivery::parse_rate)]
+        rate: delivery::RateArg,
+        #[command(flatten)]
+        args: delivery::Reasoned,
+    },
+    /// Show the controls in force and, with --dispatcher, each replica's
+    /// breaker, pause, rate share and partitions.
+    Status(delivery::StatusArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +103,23 @@ async fn main() -> anyhow::Result<()> {
             if report.difference.is_some() && report.retired.is_none() {
                 anyhow::bail!("the rebuilt model differs from the live one");
             }
+            Ok(())
+        }
+        Command::Delivery(command) => {
+            use orch_contracts::DeliveryControl;
+            let (args, control) = match command {
+                DeliveryCommand::Status(args) => return delivery::status(&args).await,
+                DeliveryCommand::Pause(args) => (args, DeliveryControl::Pause { paused: true }),
+                DeliveryCommand::Resume(args) => (args, DeliveryControl::Pause { paused: false }),
+                DeliveryCommand::Rate { rate, args } => (
+                    args,
+                    DeliveryControl::Rate {
+                        events_per_second: rate.0,
+                    },
+                ),
+            };
+            let report = delivery::set(&args, control).await?;
+            delivery::print_set(&report);
             Ok(())
         }
         Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,

@@ -3,5 +3,9 @@
 
 mod support;
 
+mod breaker;
+mod controls;
 mod head_of_line;
+mod hostile_answers;
 mod rate_and_faults;
+mod supervision;

@@ -46,11 +46,27 @@ impl Target {
             .await
             .unwrap()
     }
+
+    /// POSTs `body` to an admin endpoint, which must take it.
+    pub(crate) async fn admin(&self, path: &str, body: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/admin/{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
 }
 
 /// A dispatcher replica as a process.
 pub(crate) struct Replica {
     child: Child,
+    port: u16,
 }
 
 impl Replica {
@@ -60,6 +76,18 @@ impl Replica {
         rate: u32,
         partitions: u32,
         log: &Path,
+    ) -> Self {
+        Self::start_with(prefix, target, rate, partitions, log, &[]).await
+    }
+
+    /// Starts a replica with `settings` (environment variables) on top of the usual ones.
+    pub(crate) async fn start_with(
+        prefix: &str,
+        target: &Target,
+        rate: u32,
+        partitions: u32,
+        log: &Path,
+        settings: &[(&str, &str)],
     ) -> Self {
         let port = orch_testkit::free_port();
         let log_file = std::fs::OpenOptions::new()
@@ -80,11 +108,12 @@ impl Replica {
             .env("KAFKA_TOPIC_PARTITIONS", partitions.to_string())
             .env("LOG_FORMAT", "text")
             .env("RUST_LOG", "info,rdkafka=warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::from(log_file.try_clone().unwrap()))
             .stderr(Stdio::from(log_file))
             .spawn()
             .expect("start orch-dispatcher");
-        let replica = Self { child };
+        let replica = Self { child, port };
         let deadline = tokio::time::Instant::now() + orch_testkit::PATIENCE;
         while reqwest::get(format!("http://127.0.0.1:{port}/ready"))
             .await
@@ -102,11 +131,61 @@ impl Replica {
         replica
     }
 
-    /// SIGKILL: no graceful anything.
+    /// SIGKILL: no graceful anything. Returns once the process is gone.
     pub(crate) fn kill(&mut self) {
         self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "the replica was really killed: {status:?}"
+        );
     }
+
+    /// The replica's `GET /status`.
+    pub(crate) async fn status(&self) -> serde_json::Value {
+        reqwest::get(format!("http://127.0.0.1:{}/status", self.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Waits until `condition` holds, checking every 50 ms; panics with `what`
+/// after `patience`. Returns how long it took.
+pub(crate) async fn await_condition<F, Fut>(
+    what: &str,
+    patience: Duration,
+    mut condition: F,
+) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = tokio::time::Instant::now();
+    while !condition().await {
+        assert!(
+            started.elapsed() < patience,
+            "{what}: not within {patience:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}
+
+/// Every dispatcher log line that reports a panic, from any of `logs`.
+pub(crate) fn panics_in(logs: &[&Path]) -> Vec<String> {
+    logs.iter()
+        .flat_map(|log| {
+            std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|line| line.contains("panicked"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 impl Drop for Replica {
@@ -133,37 +212,55 @@ pub(crate) async fn await_assignments(log: &Path, at_least: usize) {
     }
 }
 
-/// Produces raw records for `ids`, in order, keyed by id.
-pub(crate) async fn produce(topics: &Topics, ids: &[String]) {
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", orch_testkit::bootstrap())
-        .set("linger.ms", "5")
-        .create()
-        .unwrap();
-    let sends = ids.iter().map(|id| {
-        let record = RawEventRecord::new(
-            id.clone(),
-            format!("name of {id}"),
-            format!("body of {id}"),
-            time::OffsetDateTime::from_unix_timestamp(1_795_255_200).unwrap(),
-            "4bf92f3577b34da6a3ce929d0e0e4736".into(),
-            serde_json::Map::new(),
-        );
-        let payload = orch_contracts::to_json(&record);
-        let producer = producer.clone();
-        let topic = topics.raw.clone();
-        let id = id.clone();
-        async move {
-            producer
-                .send(
-                    FutureRecord::to(&topic).key(&id).payload(&payload),
-                    Duration::from_secs(30),
-                )
-                .await
-                .expect("raw record produced");
+/// Produces raw records on one producer.
+#[derive(Clone)]
+pub(crate) struct Feeder {
+    producer: FutureProducer,
+    topic: String,
+}
+
+impl Feeder {
+    pub(crate) fn new(topics: &Topics) -> Self {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", orch_testkit::bootstrap())
+            .set("linger.ms", "5")
+            .create()
+            .unwrap();
+        Self {
+            producer,
+            topic: topics.raw.clone(),
         }
-    });
-    futures::future::join_all(sends).await;
+    }
+
+    /// Produces raw records for `ids`, keyed by id.
+    pub(crate) async fn send(&self, ids: &[String]) {
+        let sends = ids.iter().map(|id| {
+            let record = RawEventRecord::new(
+                id.clone(),
+                format!("name of {id}"),
+                format!("body of {id}"),
+                time::OffsetDateTime::from_unix_timestamp(1_795_255_200).unwrap(),
+                "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                serde_json::Map::new(),
+            );
+            let payload = orch_contracts::to_json(&record);
+            async move {
+                self.producer
+                    .send(
+                        FutureRecord::to(&self.topic).key(id).payload(&payload),
+                        Duration::from_secs(30),
+                    )
+                    .await
+                    .expect("raw record produced");
+            }
+        });
+        futures::future::join_all(sends).await;
+    }
+}
+
+/// Produces raw records for `ids`, keyed by id.
+pub(crate) async fn produce(topics: &Topics, ids: &[String]) {
+    Feeder::new(topics).send(ids).await;
 }
 
 /// Reads `events.status` until every id in `ids` has an outcome; returns each
@@ -173,6 +270,7 @@ pub(crate) async fn await_outcomes(
     ids: &[String],
     patience: Duration,
 ) -> HashMap<String, StatusRecord> {
+    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
     let mut outcomes: HashMap<String, StatusRecord> = HashMap::new();
     orch_testkit::read_topic(
         &orch_testkit::bootstrap(),
@@ -182,10 +280,12 @@ pub(crate) async fn await_outcomes(
             if let Some(last) = read.last() {
                 let record: StatusRecord =
                     serde_json::from_slice(last.payload().unwrap_or_default()).unwrap();
-                if matches!(
-                    record.status,
-                    orch_contracts::Status::Delivered | orch_contracts::Status::DeadLettered
-                ) {
+                if wanted.contains(record.id.as_str())
+                    && matches!(
+                        record.status,
+                        orch_contracts::Status::Delivered | orch_contracts::Status::DeadLettered
+                    )
+                {
                     outcomes.entry(record.id.clone()).or_insert(record);
                 }
             }

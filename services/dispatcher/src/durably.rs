@@ -1,0 +1,41 @@
+//! Writing an outcome until Kafka has it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+use crate::delivery::Abandoned;
+
+/// Backoff for re-sending an outcome record while Kafka is unavailable.
+const OUTCOME_RETRY: Backoff = Backoff {
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(5),
+};
+
+/// Repeats `write` until Kafka acknowledges it; only `cancel` stops it.
+pub(crate) async fn durably<F, Fut>(cancel: &CancellationToken, write: F) -> Result<(), Abandoned>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), rdkafka::error::KafkaError>>,
+{
+    let mut failures = 0;
+    loop {
+        let outcome = tokio::select! {
+            () = cancel.cancelled() => return Err(Abandoned),
+            outcome = write() => outcome,
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
+                tokio::select! {
+                    () = cancel.cancelled() => return Err(Abandoned),
+                    () = tokio::time::sleep(OUTCOME_RETRY.delay(failures, None)) => {}
+                }
+            }
+        }
+    }
+}
