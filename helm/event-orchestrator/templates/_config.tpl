@@ -63,6 +63,11 @@ DISPATCHER_LISTEN_ADDR: "0.0.0.0:8081"
 DISPATCHER_GROUP_ID: {{ $c.groupId | quote }}
 DISPATCHER_TARGET_URL: {{ include "eo.dispatcherTargetUrl" . | quote }}
 DISPATCHER_REQUEST_TIMEOUT_MS: {{ include "eo.envValue" $c.requestTimeoutMs }}
+DISPATCHER_MAX_RESPONSE_BYTES: {{ include "eo.envValue" $c.maxResponseBytes }}
+DISPATCHER_MAX_RETRY_AFTER_MS: {{ include "eo.envValue" $c.maxRetryAfterMs }}
+DISPATCHER_BREAKER_FAILURE_RUN: {{ include "eo.envValue" $c.breakerFailureRun }}
+DISPATCHER_BREAKER_PROBE_BASE_MS: {{ include "eo.envValue" $c.breakerProbeBaseMs }}
+DISPATCHER_BREAKER_PROBE_MAX_MS: {{ include "eo.envValue" $c.breakerProbeMaxMs }}
 DISPATCHER_RATE_LIMIT_PER_SEC: {{ include "eo.envValue" $c.rateLimitPerSec }}
 DISPATCHER_MAX_IN_FLIGHT_PER_PARTITION: {{ include "eo.envValue" $c.maxInFlightPerPartition }}
 DISPATCHER_MAX_ATTEMPTS: {{ include "eo.envValue" $c.maxAttempts }}

@@ -56,6 +56,17 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault, for registering metrics.
+    pub const ALL: [Fault; 7] = [
+        Fault::Unauthorized,
+        Fault::Forbidden,
+        Fault::WrongUrl,
+        Fault::ConnectionRefused,
+        Fault::Dns,
+        Fault::Tls,
+        Fault::FailureRun,
+    ];
+
     /// A bounded name, fit for a metric label.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -20,4 +20,17 @@ pub(crate) fn register() {
         metrics::counter!("delivery_retries_total", "kind" => kind.as_str()).absolute(0);
     }
     metrics::counter!("delivery_rate_limited_total").absolute(0);
+    for fault in crate::classify::Fault::ALL {
+        metrics::counter!("dispatcher_breaker_opened_total", "fault" => fault.as_str()).absolute(0);
+    }
+    metrics::counter!("dispatcher_breaker_probes_failed_total").absolute(0);
+    metrics::counter!("dispatcher_task_panics_total").absolute(0);
+    for control in [
+        orch_contracts::ControlName::Pause,
+        orch_contracts::ControlName::Rate,
+    ] {
+        metrics::counter!("dispatcher_controls_applied_total", "control" => control.as_str())
+            .absolute(0);
+    }
+    metrics::counter!("dispatcher_controls_refused_total").absolute(0);
 }

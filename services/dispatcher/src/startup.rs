@@ -135,6 +135,10 @@ impl Application {
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
         let config = self.config;
         let background = CancellationToken::new();
+        // The control follower runs on a blocking thread, which a runtime
+        // waits for when it shuts down: it must stop even when this future
+        // is dropped rather than run to its end.
+        let _stop_background = background.clone().drop_guard();
         let controls = {
             let (reader, stop) = (self.controls, background.clone());
             tokio::task::spawn_blocking(move || reader.follow(&stop))

@@ -42,6 +42,7 @@ pub(crate) fn router(state: AppState) -> Router {
             .route("/graphql", post(graphql))
             .route_layer(axum::middleware::from_fn(orch_http::trace_requests))
             .route("/stats", get(stats))
+            .route("/admin/window/reset", post(reset_window))
             .route("/received/{id}", get(received))
             .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
             .with_state(state)
@@ -179,6 +180,12 @@ fn graphql_error(status: StatusCode, message: &str, code: &str) -> Response {
         Json(json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] })),
     )
         .into_response()
+}
+
+/// `POST /admin/window/reset`: `max_in_window` counts from now on.
+async fn reset_window(State(state): State<AppState>) -> Json<Stats> {
+    state.store.reset_window();
+    Json(state.store.stats())
 }
 
 /// `GET /stats`: the oracle's counters.

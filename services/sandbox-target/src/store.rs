@@ -178,6 +178,14 @@ impl Store {
             .admit(Instant::now());
     }
 
+    /// Starts the busiest-window count afresh.
+    pub(crate) fn reset_window(&self) {
+        self.window
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .reset_max();
+    }
+
     pub(crate) fn stats(&self) -> Stats {
         let counter = |c: Counter| self.counters[c as usize].load(Ordering::Relaxed);
         let window = self.window.lock().unwrap_or_else(|p| p.into_inner());

@@ -47,6 +47,15 @@ impl SlidingWindow {
         }
     }
 
+    /// Forgets the busiest window so far: from now on `max` is the busiest
+    /// window that begins after this moment, so a test can judge one phase.
+    pub(crate) fn reset_max(&mut self) {
+        self.admitted.clear();
+        self.max = 0;
+        self.first = None;
+        self.max_began_after = Duration::ZERO;
+    }
+
     pub(crate) fn max(&self) -> u64 {
         self.max
     }
@@ -76,5 +85,9 @@ mod tests {
         }
         assert_eq!(window.max(), 15);
         assert_eq!(window.max_began_after(), Duration::from_millis(2_000));
+        window.reset_max();
+        assert_eq!(window.max(), 0);
+        window.admit(start + Duration::from_millis(2_960));
+        assert_eq!(window.max(), 1, "admissions before the reset do not count");
     }
 }

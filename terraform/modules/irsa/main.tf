@@ -8,9 +8,12 @@ locals {
       read   = []
       groups = []
     }
+    # The dispatcher also reads the delivery controls (every replica, the
+    # whole compacted topic, outside any group). ops write them with orchctl
+    # under their own credentials, not this role.
     dispatcher = {
       write  = ["events.status", "events.dlq"]
-      read   = ["events.raw"]
+      read   = ["events.raw", "events.control"]
       groups = [var.dispatcher_group_id]
     }
     query = {
@@ -30,7 +33,7 @@ locals {
   # arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -> topic/... and group/...
   kafka_topic_base = "${replace(var.msk_cluster_arn, ":cluster/", ":topic/")}/${var.topic_prefix}"
   kafka_group_base = "${replace(var.msk_cluster_arn, ":cluster/", ":group/")}/"
-  all_topics       = ["events.raw", "events.status", "events.dlq"]
+  all_topics       = ["events.raw", "events.status", "events.dlq", "events.control"]
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -106,7 +109,7 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Every service asks for all three topics at start and stops on a refusal,
+  # Every service asks for all four topics at start and stops on a refusal,
   # even for topics that exist (authorization is checked before existence).
   dynamic "statement" {
     for_each = var.kafka_iam_auth && var.allow_create_topics && each.key != "dlq_archiver" ? [1] : []

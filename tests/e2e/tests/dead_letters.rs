@@ -6,9 +6,9 @@ use crate::support::{Options, event, spawn_pipeline};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_the_target_refuses_is_dead_lettered_with_its_reason() {
-    // The target answers 401 to a wrong token: a 4xx that no retry can fix.
+    // The target answers 400 to this event: a 4xx about it that no retry can fix.
     let pipeline = spawn_pipeline(Options {
-        dispatcher_token: Some("wrong-token".into()),
+        refused_ids: vec!["refused".into()],
         ..Options::default()
     })
     .await;
@@ -16,7 +16,7 @@ async fn an_event_the_target_refuses_is_dead_lettered_with_its_reason() {
 
     let view = pipeline.await_status("refused", "dead_lettered").await;
     assert_eq!(view["last_error_kind"], "client_error");
-    assert_eq!(view["last_http_status"], 401);
+    assert_eq!(view["last_http_status"], 400);
     assert_eq!(view["attempts"], 1);
 
     let letters = pipeline.read_topic(&pipeline.kafka.topics().dlq, 1).await;
@@ -30,8 +30,8 @@ async fn an_event_the_target_refuses_is_dead_lettered_with_its_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_both_rounds() {
-    let mut pipeline = spawn_pipeline(Options {
-        dispatcher_token: Some("wrong-token".into()),
+    let pipeline = spawn_pipeline(Options {
+        refused_ids: vec!["second-round".into(), "left-alone".into()],
         ..Options::default()
     })
     .await;
@@ -46,10 +46,8 @@ async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_b
     pipeline.await_status("second-round", "dead_lettered").await;
     pipeline.await_status("left-alone", "dead_lettered").await;
 
-    // The fix: the dispatcher gets the right token.
-    pipeline.stop_dispatcher().await;
-    pipeline.dispatcher_config.target_token = Some(crate::support::TARGET_TOKEN.into());
-    pipeline.start_dispatcher().await;
+    // The fix: the target takes them now.
+    pipeline.clear_target_faults().await;
 
     let args = RedriveArgs {
         ids: vec!["second-round".into()],

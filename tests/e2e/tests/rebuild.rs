@@ -27,15 +27,13 @@ async fn a_rebuild_from_the_log_reproduces_the_live_model_in_every_column() {
     // A history worth rebuilding: a refused event dead-lettered, redriven in a
     // second generation once fixed, and plain deliveries around it.
     let mut pipeline = spawn_pipeline(Options {
-        dispatcher_token: Some("wrong-token".into()),
+        refused_ids: vec!["refused".into()],
         ..Options::default()
     })
     .await;
     assert_eq!(pipeline.post_event(&event("refused")).await.status(), 202);
     pipeline.await_status("refused", "dead_lettered").await;
-    pipeline.stop_dispatcher().await;
-    pipeline.dispatcher_config.target_token = Some(crate::support::TARGET_TOKEN.into());
-    pipeline.start_dispatcher().await;
+    pipeline.clear_target_faults().await;
     orchctl::redrive::redrive(&orchctl::redrive::RedriveArgs {
         ids: vec!["refused".into()],
         since: None,

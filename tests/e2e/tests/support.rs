@@ -90,8 +90,8 @@ impl Drop for Pipeline {
 /// Which parts of the pipeline a test needs.
 #[derive(Debug, Default)]
 pub(crate) struct Options {
-    /// The token the dispatcher presents to the target (defaults to the right one).
-    pub(crate) dispatcher_token: Option<String>,
+    /// Ids the target refuses with a 400, as a target refuses a bad event.
+    pub(crate) refused_ids: Vec<String>,
     pub(crate) without_dispatcher: bool,
     pub(crate) without_query: bool,
     /// A database of the test's own server, instead of one on the shared server.
@@ -117,6 +117,10 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
 
     let target = orch_sandbox_target::Application::build(SandboxConfig {
         token: Some(TARGET_TOKEN.into()),
+        faults: orch_sandbox_target::Faults {
+            reject_ids: options.refused_ids.into_iter().collect(),
+            ..orch_sandbox_target::Faults::default()
+        },
         ..SandboxConfig::local(0)
     })
     .await
@@ -150,12 +154,14 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         listen_addr: any_port(),
         group_id: format!("{prefix}dispatcher"),
         target_url: format!("{target_url}/graphql"),
-        target_token: Some(
-            options
-                .dispatcher_token
-                .unwrap_or_else(|| TARGET_TOKEN.into()),
-        ),
+        target_token: Some(TARGET_TOKEN.to_owned().into()),
         request_timeout_ms: 5_000,
+        max_response_bytes: 1_048_576,
+        max_retry_after_ms: 300_000,
+        breaker_failure_run: 20,
+        breaker_probe_base_ms: 1_000,
+        breaker_probe_max_ms: 30_000,
+        test_panic_id_prefix: None,
         rate_limit_per_sec: 1_000,
         max_in_flight_per_partition: 64,
         max_retry_elapsed_ms: 60_000,
@@ -357,6 +363,17 @@ impl Pipeline {
             .json()
             .await
             .expect("sandbox target answers JSON")
+    }
+
+    /// The target stops refusing anything: the fix a redrive follows.
+    pub(crate) async fn clear_target_faults(&self) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/admin/faults", self.target_url))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("sandbox target answers");
+        assert!(response.status().is_success(), "{response:?}");
     }
 
     /// The sandbox target's counters.

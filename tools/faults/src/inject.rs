@@ -89,8 +89,25 @@ async fn inject(
             let hangs = json!({ "timeout_rate": share, "timeout_ms": 3_000 });
             hold_target(target, http, hangs, hold).await?;
         }
+        Fault::TargetRefuses { status } => {
+            let until = now_ms().saturating_add(step.hold_ms);
+            let refuses = json!({ "down_until_ms": until, "down_status": status });
+            hold_target(target, http, refuses, hold).await?;
+        }
+        Fault::TargetHostile { answer, count } => {
+            let answer: serde_json::Value = serde_json::from_str(answer)?;
+            let hostile = json!({ "hostile": { "answer": answer, "count": count } });
+            hold_target(target, http, hostile, hold).await?;
+        }
     }
     Ok(())
+}
+
+/// Milliseconds since the Unix epoch, the sandbox's clock for down windows.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Puts `faults` in force at the target for `hold`, then clears them.

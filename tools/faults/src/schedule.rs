@@ -54,7 +54,25 @@ pub(crate) enum Fault {
     TargetSlow { min_ms: u64, max_ms: u64 },
     /// The target hangs this share of requests past the dispatcher's timeout.
     TargetTimeouts { share: f64 },
+    /// The target answers every request with this status (401, 403, 404)
+    /// for the hold: the dispatcher's breaker opens and nothing is dead-lettered.
+    TargetRefuses { status: u16 },
+    /// The target gives `count` answers of this kind (the sandbox's hostile
+    /// answers: absurd Retry-After, slow-drip, oversized, non-JSON, cut bodies).
+    TargetHostile { answer: String, count: u64 },
 }
+
+/// The hostile answers the sandbox can give, as its JSON `answer` objects.
+pub(crate) const HOSTILE_ANSWERS: &[&str] = &[
+    r#"{"kind":"retry_after","value":"18446744073709551615"}"#,
+    r#"{"kind":"retry_after","value":"Fri, 31 Dec 9999 23:59:59 GMT"}"#,
+    r#"{"kind":"graphql_retry_after","value":"1e20"}"#,
+    r#"{"kind":"slow_drip","bytes":100000,"every_ms":100}"#,
+    r#"{"kind":"oversized","bytes":8388608}"#,
+    r#"{"kind":"not_json"}"#,
+    r#"{"kind":"no_data_no_errors"}"#,
+    r#"{"kind":"reset_mid_body"}"#,
+];
 
 impl Fault {
     /// Whether this fault may make work be done twice: the dispatcher loses
@@ -158,6 +176,17 @@ impl Schedule {
                 Fault::TargetTimeouts {
                     share: round2(rng.gen_range(0.1..=0.4)),
                 },
+                Fault::TargetRefuses {
+                    status: *[401, 403, 404].choose(&mut rng).unwrap_or(&401),
+                },
+                Fault::TargetHostile {
+                    answer: HOSTILE_ANSWERS
+                        .choose(&mut rng)
+                        .copied()
+                        .unwrap_or(HOSTILE_ANSWERS[0])
+                        .to_owned(),
+                    count: rng.gen_range(5..=50),
+                },
             ];
             faults.shuffle(&mut rng);
             for fault in faults {
@@ -238,6 +267,8 @@ mod tests {
                 "TargetRateLimited",
                 "TargetSlow",
                 "TargetTimeouts",
+                "TargetRefuses",
+                "TargetHostile",
             ] {
                 assert!(kinds.iter().any(|k| k == kind), "seed {seed} lacks {kind}");
             }

@@ -122,6 +122,11 @@ impl Stack {
             // event must come through every one of them.
             ("DISPATCHER_MAX_ATTEMPTS", "40".to_owned()),
             ("DISPATCHER_BACKOFF_MAX_MS", "5000".to_owned()),
+            // The breaker probes at most every 5 s, so a refusal window ends
+            // in delivery well within the drain's patience.
+            ("DISPATCHER_BREAKER_PROBE_MAX_MS", "5000".to_owned()),
+            // Target waits are clamped to what a run can afford.
+            ("DISPATCHER_MAX_RETRY_AFTER_MS", "10000".to_owned()),
         ]);
         let mut query_env = kafka();
         query_env.extend([
