@@ -142,20 +142,48 @@ impl Publisher {
                     );
                 }
                 self.kafka_slow.store(true, Ordering::Relaxed);
-                // Still queued in the producer: spool it, and tell the spool how
-                // that attempt ends so the forwarder never sends it twice.
-                let seq = self.spool(record, context, &payload, true).await?;
-                let spool = self.spool.clone();
-                let kafka_slow = self.kafka_slow.clone();
-                tokio::spawn(async move {
-                    let delivered = matches!(delivery.await, Ok(Ok(_)));
-                    if delivered {
-                        kafka_slow.store(false, Ordering::Relaxed);
-                    }
-                    spool.resolve_original(seq, delivered);
-                });
-                Ok(Durable::Spool)
+                self.spool_pending(record, context, &payload, delivery)
+                    .await
             }
+        }
+    }
+
+    /// Spools a record that is still queued in the producer, and tells the
+    /// spool how that attempt ends, so the forwarder never sends it twice.
+    ///
+    /// The append marks the record pending, and only the resolver clears
+    /// the mark; so both run in one spawned task that the request cannot
+    /// cancel. If the request's deadline drops this future while the append
+    /// is under way, the task still learns the producer's answer and clears
+    /// the mark; otherwise the forwarder would stop at this record for good.
+    async fn spool_pending(
+        &self,
+        record: &RawEventRecord,
+        context: &RecordContext,
+        payload: &[u8],
+        delivery: std::pin::Pin<Box<rdkafka::producer::DeliveryFuture>>,
+    ) -> Result<Durable, PublishError> {
+        let spooled =
+            SpooledRecord::new(&record.id, context, payload).ok_or(PublishError::Encoding)?;
+        let (spool, kafka_slow) = (self.spool.clone(), self.kafka_slow.clone());
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let appended = spool.append(spooled.encode(), true).await;
+            metrics::histogram!("spool_append_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            let seq = appended.as_ref().ok().copied();
+            let _ = answer.send(appended);
+            let Some(seq) = seq else { return };
+            let delivered = matches!(delivery.await, Ok(Ok(_)));
+            if delivered {
+                kafka_slow.store(false, Ordering::Relaxed);
+            }
+            spool.resolve_original(seq, delivered);
+        });
+        match answered.await {
+            Ok(appended) => appended.map(|_| Durable::Spool).map_err(PublishError::from),
+            Err(_) => Err(PublishError::Spool(SpoolError::Closed)),
         }
     }
 
@@ -196,5 +224,97 @@ impl Publisher {
         tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use orch_kafka::KafkaConfig;
+    use orch_telemetry::{TelemetryConfig, TraceHeaders};
+
+    use super::*;
+    use crate::spool::Original;
+
+    fn config(spool_dir: &std::path::Path) -> CommandConfig {
+        CommandConfig {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            source_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key("k")).unwrap(),
+            max_body_bytes: 64 * 1024,
+            publish_budget_ms: 1,
+            request_deadline_ms: 450,
+            kafka_linger_ms: 0,
+            kafka_batch_bytes: 1_000_000,
+            // Nothing listens at the bootstrap address: every record times
+            // out in the producer after this, as in an outage.
+            kafka_message_timeout_ms: 300,
+            spool_dir: spool_dir.to_owned(),
+            spool_max_bytes: 1 << 30,
+            spool_segment_bytes: 1 << 20,
+            status_base_url: "http://query.test".into(),
+            kafka: KafkaConfig::local("127.0.0.1:9", "t."),
+            telemetry: TelemetryConfig::local(),
+        }
+    }
+
+    fn pending(spool: &Spool) -> usize {
+        spool
+            .shared()
+            .lock_originals()
+            .values()
+            .filter(|original| **original == Original::Pending)
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_at_any_moment_never_leaves_a_record_pending_for_ever() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 1 << 30, 1 << 20).unwrap();
+        let publisher = Publisher::new(&config(dir.path()), spool.clone()).unwrap();
+        let context = RecordContext {
+            trace: TraceHeaders::from_values(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                None,
+            )
+            .unwrap(),
+            correlation_id: None,
+        };
+        // The request deadline drops the publish at every moment from before
+        // the spool append to after its fsync, as a slow disk would have it.
+        let mut spooled = 0;
+        for step in 0..200u64 {
+            let record = RawEventRecord::new(
+                format!("e{step}"),
+                "n".into(),
+                "b".into(),
+                time::OffsetDateTime::UNIX_EPOCH,
+                "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                serde_json::Map::new(),
+            );
+            let deadline = Duration::from_micros(step * 25);
+            if let Ok(Ok(_)) =
+                tokio::time::timeout(deadline, publisher.publish(&record, &context)).await
+            {
+                spooled += 1;
+            }
+        }
+        let appended = spool.stats().depth;
+        assert!(
+            appended > spooled,
+            "some requests were dropped after their append: {appended} appended, {spooled} answered"
+        );
+        // Every producer attempt has failed by now; each must have cleared
+        // its mark, or the forwarder would stop at that record for good.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while pending(&spool) > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} records stay pending for ever",
+                pending(&spool)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
