@@ -21,4 +21,4 @@ pub use config::KafkaConfig;
 pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use security::{KafkaSecurity, SaslMechanism, SecurityConfigError, SecurityProtocol};
-pub use topics::{TopicSetupError, ensure_topics};
+pub use topics::{TopicSetupError, ensure_topics, topic_max_message_bytes};

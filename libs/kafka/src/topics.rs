@@ -161,3 +161,24 @@ impl ProducerContext for AuthWatch {
 
     fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }
+
+/// The topic's `max.message.bytes` (the broker's default when the topic does
+/// not set it), or `None` when the brokers do not say within 10 s.
+pub async fn topic_max_message_bytes(config: &KafkaConfig, topic: &str) -> Option<usize> {
+    use rdkafka::admin::{ConfigSource, ResourceSpecifier};
+    let admin: AdminClient<crate::AuthContext> = config
+        .client_config("orchestrator-admin")
+        .create_with_context(config.auth_context())
+        .ok()?;
+    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+    let results = admin
+        .describe_configs(&[ResourceSpecifier::Topic(topic)], &options)
+        .await
+        .ok()?;
+    let resource = results.into_iter().next()?.ok()?;
+    let entry = resource.get("max.message.bytes")?;
+    if matches!(entry.source, ConfigSource::Unknown) {
+        return None;
+    }
+    entry.value.as_deref()?.parse().ok()
+}

@@ -7,6 +7,9 @@ pub enum StartupError {
     /// The Kafka TLS/SASL settings cannot work, or Kafka refused them.
     #[error("{0}")]
     KafkaRefused(orch_kafka::TopicSetupError),
+    /// Settings that cannot work together.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// The spool directory could not be opened.
     #[error("could not open the spool")]
     Spool(#[from] crate::spool::SpoolOpenError),

@@ -14,8 +14,8 @@ use orch_telemetry::InternalEvent as _;
 use rdkafka::producer::FutureRecord;
 use tokio_util::sync::CancellationToken;
 
-use crate::internal_events::{SpoolForwarded, SpoolReadFailed};
-use crate::spool::{Entry, Original, ReadError, Reader, Spool};
+use crate::internal_events::{SpoolForwarded, SpoolQuarantined, SpoolReadFailed};
+use crate::spool::{Entry, Original, QuarantineKind, Spool};
 use crate::spooled::SpooledRecord;
 
 /// Records forwarded per round.
@@ -30,10 +30,7 @@ pub(crate) async fn run(
     shutdown: CancellationToken,
 ) {
     let shared = spool.shared().clone();
-    let mut reader = Some(Reader::new(
-        spool.dir().to_owned(),
-        shared.cursor.load(Ordering::Acquire),
-    ));
+    let mut reader = Some(spool.reader(shared.cursor.load(Ordering::Acquire)));
     let mut waiting: VecDeque<Entry> = VecDeque::new();
     let mut backoff = Duration::from_millis(100);
     while !shutdown.is_cancelled() {
@@ -45,20 +42,22 @@ pub(crate) async fn run(
             let room = BATCH - waiting.len();
             let read = tokio::task::spawn_blocking(move || {
                 let result = taken.read(durable, room);
-                (taken, result)
+                let quarantined = taken.take_quarantined();
+                (taken, result, quarantined)
             })
             .await;
-            let Ok((returned, result)) = read else { break };
+            let Ok((returned, result, quarantined)) = read else {
+                break;
+            };
             reader = Some(returned);
+            for item in &quarantined {
+                SpoolQuarantined { item }.emit();
+            }
+            spool.note_quarantined(quarantined.len() as u64);
             match result {
                 Ok(entries) => waiting.extend(entries),
-                Err(error @ ReadError::Corrupt { .. }) => {
-                    SpoolReadFailed::Corrupt(&error).emit();
-                    pause(&shutdown, MAX_BACKOFF).await;
-                    continue;
-                }
                 Err(error) => {
-                    SpoolReadFailed::Io(&error).emit();
+                    SpoolReadFailed { error: &error }.emit();
                     pause(&shutdown, backoff).await;
                     continue;
                 }
@@ -92,32 +91,43 @@ pub(crate) async fn run(
             continue;
         }
         let seqs: Vec<u64> = sendable.iter().map(|(seq, _)| *seq).collect();
-        let sends = sendable.into_iter().map(|(_, record)| {
-            let producer = producer.clone();
-            let topic = topic.clone();
-            async move {
-                match record {
-                    None => true,
-                    Some(Err(error)) => {
-                        // Written by us and checksummed, so this is a bug; keep it in
-                        // the spool rather than drop it.
-                        tracing::error!(%error, "A spooled record cannot be decoded.");
-                        false
-                    }
-                    Some(Ok(record)) => {
-                        let headers = record.context().headers();
-                        let future_record = FutureRecord::to(&topic)
-                            .key(record.key.as_str())
-                            .payload(record.value.get().as_bytes())
-                            .headers(headers);
-                        producer
-                            .send(future_record, Duration::from_secs(5))
-                            .await
-                            .is_ok()
+        let payloads: Vec<&[u8]> = waiting
+            .iter()
+            .take(seqs.len())
+            .map(|entry| entry.payload.as_slice())
+            .collect();
+        let sends = sendable
+            .into_iter()
+            .zip(payloads)
+            .map(|((seq, record), payload)| {
+                let producer = producer.clone();
+                let topic = topic.clone();
+                let spool = &spool;
+                async move {
+                    match record {
+                        None => true,
+                        Some(Err(error)) => {
+                            let reason = format!("the spooled record does not decode: {error}");
+                            keep(spool, seq, QuarantineKind::Undecodable, &reason, payload)
+                        }
+                        Some(Ok(record)) => {
+                            let headers = record.context().headers();
+                            let future_record = FutureRecord::to(&topic)
+                                .key(record.key.as_str())
+                                .payload(record.value.get().as_bytes())
+                                .headers(headers);
+                            match producer.send(future_record, Duration::from_secs(5)).await {
+                                Ok(_) => true,
+                                Err((error, _)) if refused_for_good(&error) => {
+                                    let reason = format!("Kafka refuses it for good: {error}");
+                                    keep(spool, seq, QuarantineKind::Refused, &reason, payload)
+                                }
+                                Err(_) => false,
+                            }
+                        }
                     }
                 }
-            }
-        });
+            });
         let results = join_all(sends).await;
         let acked = results.iter().take_while(|ok| **ok).count();
         if acked > 0 {
@@ -150,9 +160,119 @@ pub(crate) async fn run(
     }
 }
 
+/// Whether Kafka will never take this record, however often it is sent.
+fn refused_for_good(error: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            Code::MessageSizeTooLarge
+                | Code::InvalidMessageSize
+                | Code::InvalidMessage
+                | Code::InvalidRecord
+                | Code::MessageBatchTooLarge
+        )
+    )
+}
+
+/// Puts one spooled record in the quarantine, so the forwarder can move on;
+/// `false` if even that failed (the record stays and is tried again).
+fn keep(spool: &Spool, seq: u64, kind: QuarantineKind, reason: &str, payload: &[u8]) -> bool {
+    match spool
+        .quarantine()
+        .keep(&format!("{seq:020}"), kind, reason, Some(seq), payload)
+    {
+        Ok(item) => {
+            SpoolQuarantined { item: &item }.emit();
+            spool.note_quarantined(1);
+            true
+        }
+        Err(error) => {
+            tracing::error!(%error, seq, "Could not quarantine a spooled record; it stays in the spool.");
+            false
+        }
+    }
+}
+
 async fn pause(shutdown: &CancellationToken, delay: Duration) {
     tokio::select! {
         () = shutdown.cancelled() => {}
         () = tokio::time::sleep(delay) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use orch_kafka::{KafkaConfig, RecordContext};
+    use orch_telemetry::TraceHeaders;
+
+    use super::*;
+
+    fn record(id: &str, value: &str) -> Vec<u8> {
+        let context = RecordContext {
+            trace: TraceHeaders::from_values(
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                None,
+            )
+            .unwrap(),
+            correlation_id: None,
+        };
+        SpooledRecord::new(id, &context, value.as_bytes())
+            .unwrap()
+            .encode()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn records_kafka_will_never_take_are_quarantined_and_the_rest_are_forwarded() {
+        let prefix = orch_testkit::unique_prefix();
+        let kafka = KafkaConfig::local(&orch_testkit::bootstrap(), &prefix);
+        orch_kafka::ensure_topics(&kafka).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 1 << 30, 1 << 30, 4 << 20).unwrap();
+        let too_large = format!(r#"{{"id":"big","body":"{}"}}"#, "x".repeat(2_000_000));
+        for payload in [
+            record("first", r#"{"id":"first"}"#),
+            b"not a spooled record".to_vec(),
+            record("big", &too_large),
+            record("last", r#"{"id":"last"}"#),
+        ] {
+            spool.append(payload, false).await.unwrap();
+        }
+        let producer: FutureProducer = kafka
+            .client_config("test")
+            .set("message.max.bytes", "1000000")
+            .create_with_context(kafka.auth_context())
+            .unwrap();
+        let shutdown = CancellationToken::new();
+        let forwarding = tokio::spawn(run(
+            spool.clone(),
+            producer,
+            kafka.topics().raw.into(),
+            shutdown.clone(),
+        ));
+        let deadline = tokio::time::Instant::now() + orch_testkit::PATIENCE;
+        while spool.stats().depth > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the forwarder got stuck: {:?}",
+                spool.stats()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        shutdown.cancel();
+        forwarding.await.unwrap();
+        let kept = spool.quarantine().items().unwrap();
+        let kinds: Vec<_> = kept.iter().map(|item| (item.kind, item.seq)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (QuarantineKind::Undecodable, Some(1)),
+                (QuarantineKind::Refused, Some(2))
+            ]
+        );
+        assert_eq!(spool.stats().quarantined, 2);
+        let forwarded =
+            orch_testkit::topic_size(&orch_testkit::bootstrap(), &kafka.topics().raw).await;
+        assert_eq!(forwarded, 2, "first and last reached Kafka");
     }
 }

@@ -73,26 +73,30 @@ impl<E: Display> InternalEvent for ProduceFailed<'_, E> {
 
 /// Reading the spool failed; forwarding waits and tries again.
 #[derive(Debug)]
-pub(crate) enum SpoolReadFailed<'a, E> {
-    /// fsync'd data is damaged: an operator must act.
-    Corrupt(&'a E),
-    /// The disk answered with an error.
-    Io(&'a E),
+pub(crate) struct SpoolReadFailed<'a, E> {
+    pub(crate) error: &'a E,
 }
 
 impl<E: Display> InternalEvent for SpoolReadFailed<'_, E> {
     fn emit(self) {
-        let reason = match self {
-            Self::Corrupt(error) => {
-                tracing::error!(%error, "Spool is corrupt; forwarding is stuck until the segment is repaired or removed.");
-                "corrupt"
-            }
-            Self::Io(error) => {
-                tracing::warn!(%error, "Reading the spool failed; retrying.");
-                "io"
-            }
-        };
-        metrics::counter!("spool_read_failures_total", "reason" => reason).increment(1);
+        tracing::warn!(error = %self.error, "Reading the spool failed; retrying.");
+        metrics::counter!("spool_read_failures_total", "reason" => "io").increment(1);
+    }
+}
+
+/// Something in the spool could not be forwarded and was put in its
+/// quarantine; the forwarder went on past it. An operator must look.
+#[derive(Debug)]
+pub(crate) struct SpoolQuarantined<'a> {
+    pub(crate) item: &'a crate::spool::QuarantineItem,
+}
+
+impl InternalEvent for SpoolQuarantined<'_> {
+    fn emit(self) {
+        let item = self.item;
+        tracing::error!(kind = item.kind.as_str(), file = %item.file, seq = ?item.seq, bytes = item.bytes,
+            reason = %item.reason, "Spool content quarantined; see docs/runbooks/spool.md.");
+        metrics::counter!("spool_quarantined_total", "kind" => item.kind.as_str()).increment(1);
     }
 }
 

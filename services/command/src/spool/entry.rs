@@ -9,7 +9,8 @@
 
 /// Bytes before the payload.
 pub(crate) const HEADER_LEN: usize = 1 + 4 + 4 + 8 + 8;
-const MAGIC: u8 = 0xE5;
+/// The first byte of every entry.
+pub(crate) const MAGIC: u8 = 0xE5;
 
 /// One decoded entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

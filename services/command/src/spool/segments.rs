@@ -6,6 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::entry::{self, Decoded, Entry};
+use super::quarantine::{Quarantine, QuarantineItem, QuarantineKind};
 
 const SUFFIX: &str = ".seg";
 
@@ -42,46 +43,66 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// The valid entries of a whole segment and where they end. Stops at the first
-/// incomplete or corrupt entry; `corrupt` says which.
+/// What a whole segment holds, read on recovery (for the last segment).
 #[derive(Debug)]
 pub(crate) struct Scan {
+    /// The seq of the last valid entry, anywhere in the segment.
     pub(crate) last_seq: Option<u64>,
+    /// Where the last valid entry ends: bytes after it are a torn write.
     pub(crate) valid_len: u64,
-    pub(crate) corrupt: bool,
+    /// Damaged stretches between valid entries (left for the reader, which
+    /// quarantines them when it gets there).
+    pub(crate) corrupt_stretches: usize,
 }
 
-/// Scans a segment from the start (used on recovery for the last segment).
+/// Scans a segment from the start. A damaged stretch does not end the scan:
+/// valid entries after it are found again (`resync`), so fsynced,
+/// acknowledged entries are never taken for a torn tail.
 pub(crate) fn scan(path: &Path) -> io::Result<Scan> {
     let bytes = fs::read(path)?;
     let mut at = 0;
-    let mut last_seq = None;
-    loop {
+    let mut valid_len = 0;
+    let mut last_seq: Option<u64> = None;
+    let mut corrupt_stretches = 0;
+    while at < bytes.len() {
         match entry::decode(&bytes[at..]) {
             Decoded::Entry(entry, used) => {
                 last_seq = Some(entry.seq);
                 at += used;
+                valid_len = at;
             }
-            Decoded::Incomplete => {
-                return Ok(Scan {
-                    last_seq,
-                    valid_len: at as u64,
-                    corrupt: false,
-                });
-            }
-            Decoded::Corrupt => {
-                return Ok(Scan {
-                    last_seq,
-                    valid_len: at as u64,
-                    corrupt: true,
-                });
+            Decoded::Incomplete | Decoded::Corrupt => {
+                let min_seq = last_seq.map_or(0, |seq| seq + 1);
+                match resync(&bytes[at..], min_seq) {
+                    Some(skip) => {
+                        corrupt_stretches += 1;
+                        at += skip;
+                    }
+                    None => break,
+                }
             }
         }
     }
+    Ok(Scan {
+        last_seq,
+        valid_len: valid_len as u64,
+        corrupt_stretches,
+    })
+}
+
+/// Where the next valid entry after a damaged one starts in `bytes` (which
+/// begin at the damage), skipping at least one byte: the first offset where
+/// a whole entry with a valid checksum and a seq of at least `min_seq` is.
+pub(crate) fn resync(bytes: &[u8], min_seq: u64) -> Option<usize> {
+    (1..bytes.len()).find(|&at| {
+        bytes[at] == entry::MAGIC
+            && matches!(entry::decode(&bytes[at..]), Decoded::Entry(ref e, _) if e.seq >= min_seq)
+    })
 }
 
 /// Reads entries in seq order across segments, from a given seq, never past
-/// what the writer has made durable.
+/// what the writer has made durable. A damaged stretch is quarantined and
+/// skipped: the entries after it are read as usual.
 #[derive(Debug)]
 pub(crate) struct Reader {
     dir: PathBuf,
@@ -89,25 +110,37 @@ pub(crate) struct Reader {
     current: Option<(Segment, u64)>,
     /// Seq of the next entry to return.
     next_seq: u64,
+    quarantine: Quarantine,
+    /// Quarantined by reads since the last `take_quarantined`.
+    quarantined: Vec<QuarantineItem>,
+    window: u64,
 }
 
-/// A read that found a damaged entry: the disk lost data the spool had fsynced.
+/// A read that could not go on: the disk failed, or damaged bytes could not
+/// be kept in the quarantine (so they are not skipped either).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
     #[error("spool I/O failed")]
     Io(#[from] io::Error),
-    #[error("spool segment {path} is corrupt at byte {offset}")]
-    Corrupt { path: PathBuf, offset: u64 },
 }
 
 impl Reader {
-    /// A reader whose first entry will be `from_seq`.
-    pub(crate) fn new(dir: PathBuf, from_seq: u64) -> Self {
+    /// A reader whose first entry will be `from_seq`; one read looks at
+    /// `window` bytes of a segment (at least two of the largest entries).
+    pub(crate) fn new(dir: PathBuf, from_seq: u64, window: u64) -> Self {
         Self {
+            quarantine: Quarantine::new(&dir),
             dir,
             current: None,
             next_seq: from_seq,
+            quarantined: Vec::new(),
+            window: window.max(MIN_READ_WINDOW),
         }
+    }
+
+    /// What reads quarantined since the last call.
+    pub(crate) fn take_quarantined(&mut self) -> Vec<QuarantineItem> {
+        std::mem::take(&mut self.quarantined)
     }
 
     /// Up to `max` entries with seq below `durable_seq`, in seq order.
@@ -125,8 +158,9 @@ impl Reader {
             file.seek(SeekFrom::Start(offset))?;
             let mut bytes = Vec::new();
             // A bounded window: entries are at most the request size limit.
-            file.take(READ_WINDOW).read_to_end(&mut bytes)?;
+            file.take(self.window).read_to_end(&mut bytes)?;
             let mut at = 0;
+            let mut damaged = false;
             while out.len() < max && self.next_seq < durable_seq {
                 match entry::decode(&bytes[at..]) {
                     Decoded::Entry(entry, used) => {
@@ -136,17 +170,30 @@ impl Reader {
                             out.push(entry);
                         }
                     }
+                    // Below the durable seq every entry is whole, and one
+                    // that starts in the first half of the window fits in
+                    // it: stopping short there with bytes left is damage (a
+                    // length field that lies). Leftover bytes past the half
+                    // are read again from their start by the next round.
+                    Decoded::Incomplete if at < bytes.len() && (at as u64) < self.window / 2 => {
+                        damaged = true;
+                        break;
+                    }
                     Decoded::Incomplete => break,
                     Decoded::Corrupt => {
-                        return Err(ReadError::Corrupt {
-                            offset: offset + at as u64,
-                            path: segment.path,
-                        });
+                        damaged = true;
+                        break;
                     }
                 }
             }
+            let position = offset + at as u64;
+            if damaged {
+                let resumed = self.skip_damage(&segment, position)?;
+                self.current = Some((segment, resumed));
+                continue;
+            }
             let exhausted = at == 0;
-            self.current = Some((segment, offset + at as u64));
+            self.current = Some((segment, position));
             if exhausted {
                 // Nothing more here: the next durable entry starts a later segment.
                 match self.segment_after_current()? {
@@ -156,6 +203,27 @@ impl Reader {
             }
         }
         Ok(out)
+    }
+
+    /// Quarantines the damaged bytes at `position` up to the next valid
+    /// entry (or the segment's end) and returns where reading goes on.
+    fn skip_damage(&mut self, segment: &Segment, position: u64) -> Result<u64, ReadError> {
+        let mut file = File::open(&segment.path)?;
+        file.seek(SeekFrom::Start(position))?;
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest)?;
+        let skip = resync(&rest, self.next_seq).unwrap_or(rest.len());
+        let name = format!("{:020}-{position}", segment.first_seq);
+        let reason = format!(
+            "{} bytes at offset {position} of {} are not valid entries",
+            skip,
+            segment.path.display()
+        );
+        let item =
+            self.quarantine
+                .keep(&name, QuarantineKind::Corrupt, &reason, None, &rest[..skip])?;
+        self.quarantined.push(item);
+        Ok(position + skip as u64)
     }
 
     /// The last segment starting at or before `next_seq`.
@@ -172,5 +240,5 @@ impl Reader {
     }
 }
 
-/// How much of a segment one read looks at.
-const READ_WINDOW: u64 = 4 * 1024 * 1024;
+/// The least a read looks at.
+const MIN_READ_WINDOW: u64 = 4 * 1024 * 1024;

@@ -31,6 +31,8 @@ pub(crate) struct Writer {
     pub(crate) dir: PathBuf,
     pub(crate) shared: Arc<Shared>,
     pub(crate) segment_bytes: u64,
+    /// The largest payload an entry may carry: readers rely on it.
+    pub(crate) max_entry_bytes: usize,
     /// The segment being appended to and its length.
     pub(crate) current: Option<(File, u64)>,
 }
@@ -63,6 +65,10 @@ impl Writer {
         let mut accepted = Vec::new();
         let mut on_disk = self.shared.bytes.load(Ordering::Acquire);
         for request in batch {
+            if request.payload.len() > self.max_entry_bytes {
+                let _ = request.reply.send(Err(SpoolError::TooLarge));
+                continue;
+            }
             let size = entry::encoded_len(request.payload.len()) as u64;
             if on_disk + size > self.shared.max_bytes {
                 self.shared.full.store(true, Ordering::Release);
