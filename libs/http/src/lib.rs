@@ -18,7 +18,7 @@ pub use metrics::{metrics_handle, metrics_route, track_requests};
 pub use openapi::{BEARER_KEY, BearerKey, openapi_json, openapi_route};
 pub use problem::{FieldError, Problem};
 pub use request_span::{CORRELATION_ID_MAX_BYTES, correlation_id, trace_requests};
-pub use serve::{serve, shutdown_on_signal};
+pub use serve::{ServerLimits, serve, shutdown_on_signal};
 
 /// What every service's router ends with: `/metrics`, request metrics, and
 /// problem+json for unknown paths (404) and wrong methods (405), so a client

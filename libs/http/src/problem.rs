@@ -120,6 +120,20 @@ impl Problem {
         )
     }
 
+    /// 408: the client took too long to send its request, or it took too
+    /// long to answer.
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request-timeout",
+            "Request Timeout",
+            format!(
+                "The request was not received and answered within {} ms; send it again, faster.",
+                limit.as_millis()
+            ),
+        )
+    }
+
     /// 503: a dependency is unavailable; the request was not carried out.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use rdkafka::ClientConfig;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -114,7 +115,7 @@ pub struct KafkaSecurity {
     pub kafka_sasl_username: Option<String>,
 
     /// The SASL password; never logged.
-    #[arg(long, env = "KAFKA_SASL_PASSWORD", value_parser = parse_secret, hide_env_values = true)]
+    #[arg(long, env = "KAFKA_SASL_PASSWORD", value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from), hide_env_values = true)]
     pub kafka_sasl_password: Option<SecretString>,
 
     /// PEM file of the CA that signed the brokers' certificates; unset, the
@@ -125,10 +126,6 @@ pub struct KafkaSecurity {
     /// The AWS region MSK IAM tokens are signed for.
     #[arg(long, env = "AWS_REGION")]
     pub aws_region: Option<String>,
-}
-
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value.to_owned()))
 }
 
 impl Default for KafkaSecurity {

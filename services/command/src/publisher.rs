@@ -62,6 +62,10 @@ impl Publisher {
             // fsync on the broker) while costing little of the 500 ms budget.
             .set("linger.ms", config.kafka_linger_ms.to_string())
             .set("batch.size", config.kafka_batch_bytes.to_string())
+            .set(
+                "message.max.bytes",
+                config.kafka_message_max_bytes.to_string(),
+            )
             // JSON compresses well and lz4 costs little CPU on a 2-core box.
             .set("compression.type", "lz4")
             // How long librdkafka keeps trying one record. A record spooled
@@ -247,6 +251,7 @@ mod tests {
             request_deadline_ms: 450,
             kafka_linger_ms: 0,
             kafka_batch_bytes: 1_000_000,
+            kafka_message_max_bytes: 1_000_000,
             // Nothing listens at the bootstrap address: every record times
             // out in the producer after this, as in an outage.
             kafka_message_timeout_ms: 300,
@@ -255,6 +260,7 @@ mod tests {
             spool_segment_bytes: 1 << 20,
             status_base_url: "http://query.test".into(),
             kafka: KafkaConfig::local("127.0.0.1:9", "t."),
+            http: orch_http::ServerLimits::default(),
             telemetry: TelemetryConfig::local(),
         }
     }
@@ -271,7 +277,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_request_dropped_at_any_moment_never_leaves_a_record_pending_for_ever() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::open(dir.path(), 1 << 30, 1 << 20).unwrap();
+        let spool = Spool::open(dir.path(), 1 << 30, 1 << 20, 1 << 20).unwrap();
         let publisher = Publisher::new(&config(dir.path()), spool.clone()).unwrap();
         let context = RecordContext {
             trace: TraceHeaders::from_values(

@@ -20,6 +20,9 @@ pub(crate) struct AppState {
     pub(crate) request_deadline: Duration,
     pub(crate) status_base_url: Arc<str>,
     pub(crate) raw_topic: Arc<str>,
+    /// Whether a broker answered the last probe; `/ready` reads it, so a
+    /// readiness probe never waits on Kafka itself.
+    pub(crate) kafka_reachable: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A command service with its topics ready and its port bound, not yet serving.
@@ -27,6 +30,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     topic: Arc<str>,
+    http: orch_http::ServerLimits,
 }
 
 impl std::fmt::Debug for Application {
@@ -66,10 +70,29 @@ impl Application {
                 tokio::spawn(ensure_topics_later(config.kafka.clone()));
             }
         }
+        config
+            .check_record_limits(None)
+            .map_err(StartupError::Config)?;
+        let topic_limit = tokio::time::timeout(
+            Duration::from_secs(10),
+            orch_kafka::topic_max_message_bytes(&config.kafka, &config.kafka.topics().raw),
+        )
+        .await
+        .ok()
+        .flatten();
+        match topic_limit {
+            Some(limit) => config
+                .check_record_limits(Some(limit))
+                .map_err(StartupError::Config)?,
+            None => tracing::warn!(
+                "Could not read the raw topic's max.message.bytes; only the producer's limit was checked against COMMAND_MAX_BODY_BYTES."
+            ),
+        }
         let spool = Spool::open(
             &config.spool_dir,
             config.spool_max_bytes,
             config.spool_segment_bytes,
+            config.max_record_bytes(),
         )?;
         let publisher = Publisher::new(&config, spool.clone()).map_err(StartupError::Producer)?;
         let listener = TcpListener::bind(config.listen_addr).await?;
@@ -77,6 +100,7 @@ impl Application {
         let raw_topic: Arc<str> = config.kafka.topics().raw.into();
         Ok(Self {
             listener,
+            http: config.http,
             topic: raw_topic.clone(),
             state: AppState {
                 publisher,
@@ -86,6 +110,7 @@ impl Application {
                 request_deadline: Duration::from_millis(config.request_deadline_ms),
                 status_base_url: config.status_base_url.into(),
                 raw_topic,
+                kafka_reachable: Arc::default(),
             },
         })
     }
@@ -108,7 +133,18 @@ impl Application {
             background.clone(),
         ));
         tokio::spawn(report_spool(spool, background.clone()));
-        let served = orch_http::serve(self.listener, routes::router(self.state), shutdown).await;
+        tokio::spawn(watch_broker(
+            publisher.clone(),
+            self.state.kafka_reachable.clone(),
+            background.clone(),
+        ));
+        let served = orch_http::serve(
+            self.listener,
+            routes::router(self.state),
+            self.http,
+            shutdown,
+        )
+        .await;
         // Every request answered 202 is now in Kafka or fsync'd in the spool;
         // flush what the producer still holds, then stop forwarding.
         if let Err(error) = publisher.flush(Duration::from_secs(10)).await {
@@ -152,5 +188,25 @@ async fn report_spool(spool: Spool, stop: CancellationToken) {
         metrics::gauge!("spool_bytes").set(stats.bytes as f64);
         metrics::gauge!("spool_oldest_age_seconds").set(stats.oldest_age_ms as f64 / 1000.0);
         metrics::gauge!("spool_healthy").set(if stats.healthy { 1.0 } else { 0.0 });
+    }
+}
+
+/// How often `/ready`'s view of the broker is refreshed.
+const BROKER_PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps `reachable` up to date with a metadata probe every second, until
+/// `stop`: readiness is answered from it, never from a broker call per request.
+async fn watch_broker(
+    publisher: crate::publisher::Publisher,
+    reachable: Arc<std::sync::atomic::AtomicBool>,
+    stop: CancellationToken,
+) {
+    while !stop.is_cancelled() {
+        let answered = publisher.broker_reachable().await;
+        reachable.store(answered, std::sync::atomic::Ordering::Relaxed);
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(BROKER_PROBE_EVERY) => {}
+        }
     }
 }

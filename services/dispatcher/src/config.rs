@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use orch_kafka::KafkaConfig;
 use orch_telemetry::TelemetryConfig;
 use secrecy::SecretString;
@@ -34,7 +35,7 @@ pub struct DispatcherConfig {
     pub target_url: String,
 
     /// Bearer token sent to the target, if it needs one. Never logged.
-    #[arg(long, env = "DISPATCHER_TARGET_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    #[arg(long, env = "DISPATCHER_TARGET_TOKEN", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
     pub target_token: Option<SecretString>,
 
     /// Time allowed for one GraphQL request before it counts as a timeout.
@@ -137,6 +138,10 @@ pub struct DispatcherConfig {
     #[command(flatten)]
     pub kafka: KafkaConfig,
 
+    /// Limits on HTTP clients: timeouts and the connection cap.
+    #[command(flatten)]
+    pub http: orch_http::ServerLimits,
+
     #[command(flatten)]
     pub telemetry: TelemetryConfig,
 }
@@ -187,6 +192,23 @@ impl DispatcherConfig {
     }
 }
 
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value.to_owned()))
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let config = DispatcherConfig::try_parse_from([
+            "orch-dispatcher",
+            "--target-token",
+            "SECRET",
+            "--kafka-sasl-password",
+            "SECRET",
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("SECRET"), "{printed}");
+    }
 }

@@ -182,6 +182,7 @@ impl Application {
                 share: self.share,
                 tracker: self.tracker.clone(),
             }),
+            config.http,
             http_stop.clone(),
         ));
         consumer::run(

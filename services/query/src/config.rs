@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use clap::builder::TypedValueParser as _;
 use orch_http::ApiKeys;
 use orch_kafka::KafkaConfig;
 use orch_telemetry::TelemetryConfig;
@@ -32,7 +33,7 @@ pub struct QueryConfig {
         default_value = "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator",
         hide_default_value = true,
         hide_env_values = true,
-        value_parser = parse_secret
+        value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from)
     )]
     pub database_url: SecretString,
 
@@ -67,10 +68,33 @@ pub struct QueryConfig {
     #[arg(long, env = "QUERY_TRACE_URL_TEMPLATE", value_parser = TraceLink::parse)]
     pub trace_url_template: Option<TraceLink>,
 
+    /// Limits on HTTP clients: timeouts and the connection cap.
+    #[command(flatten)]
+    pub http: orch_http::ServerLimits,
+
     #[command(flatten)]
     pub telemetry: TelemetryConfig,
 }
 
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value.to_owned()))
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let config = QueryConfig::try_parse_from([
+            "orch-query",
+            "--reader-key-hashes",
+            "sha256:abababababababababababababababababababababababababababababababab",
+            "--database-url",
+            "postgres://orchestrator:SECRET@db/orchestrator",
+            "--kafka-sasl-password",
+            "SECRET",
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("SECRET"), "{printed}");
+    }
 }

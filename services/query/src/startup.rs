@@ -75,7 +75,13 @@ impl Application {
             reader_keys: self.config.reader_key_hashes,
             trace_link: self.config.trace_url_template,
         };
-        let served = orch_http::serve(self.listener, routes::router(state), shutdown).await;
+        let served = orch_http::serve(
+            self.listener,
+            routes::router(state),
+            self.config.http,
+            shutdown,
+        )
+        .await;
         if projector.await.is_err() {
             tracing::error!("The projector task panicked.");
         }

@@ -1,5 +1,7 @@
 //! Configuration, read from environment variables (or the matching flags).
 
+use clap::builder::TypedValueParser as _;
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -28,8 +30,8 @@ pub struct SandboxConfig {
     pub listen_addr: SocketAddr,
 
     /// Bearer token callers must present; unset accepts any caller.
-    #[arg(long, env = "SANDBOX_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[arg(long, env = "SANDBOX_TOKEN", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
+    pub token: Option<SecretString>,
 
     /// Requests per second allowed by the token bucket; 0 means unlimited.
     #[arg(long, env = "SANDBOX_RATE_LIMIT_PER_SEC", default_value_t = 0)]
@@ -55,6 +57,10 @@ pub struct SandboxConfig {
     #[arg(long, env = "SANDBOX_FAULTS", value_parser = parse_faults, default_value = "{}")]
     pub faults: Faults,
 
+    /// Limits on HTTP clients: timeouts and the connection cap.
+    #[command(flatten)]
+    pub http: orch_http::ServerLimits,
+
     #[command(flatten)]
     pub telemetry: TelemetryConfig,
 }
@@ -72,10 +78,26 @@ impl SandboxConfig {
             window_ms: 1_000,
             data_file: None,
             faults: Faults::default(),
+            http: orch_http::ServerLimits::default(),
             telemetry: TelemetryConfig {
                 log_filter: "warn".into(),
                 ..TelemetryConfig::local()
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_a_secret() {
+        let config =
+            SandboxConfig::try_parse_from(["orch-sandbox-target", "--token", "SECRET"]).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("SECRET"), "{printed}");
     }
 }

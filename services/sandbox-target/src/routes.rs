@@ -1,3 +1,4 @@
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ pub(crate) struct AppState {
     pub(crate) limiter: Option<Arc<DefaultDirectRateLimiter>>,
     pub(crate) limit_mode: RateLimitMode,
     pub(crate) faults: SharedFaults,
-    pub(crate) token: Option<Arc<str>>,
+    pub(crate) token: Option<SecretString>,
     pub(crate) received: Arc<Received>,
     /// The server's shutdown: ends the streamed hostile bodies.
     pub(crate) shutdown: CancellationToken,
@@ -59,7 +60,7 @@ async fn graphql(
 ) -> Response {
     state.store.count(Counter::Requests);
     if let Some(token) = &state.token
-        && orch_http::presented_key(&headers) != Some(token.as_ref())
+        && orch_http::presented_key(&headers) != Some(token.expose_secret())
     {
         return graphql_error(StatusCode::UNAUTHORIZED, "unauthorized", "UNAUTHENTICATED");
     }

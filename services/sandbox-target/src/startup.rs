@@ -54,11 +54,17 @@ impl Application {
             limiter,
             limit_mode: self.config.rate_limit_mode,
             faults: Arc::new(RwLock::new(self.config.faults)),
-            token: self.config.token.map(Into::into),
+            token: self.config.token,
             received: Arc::default(),
             shutdown: shutdown.clone(),
         };
-        orch_http::serve(self.listener, routes::router(state), shutdown).await?;
+        orch_http::serve(
+            self.listener,
+            routes::router(state),
+            self.config.http,
+            shutdown,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use crate::support::{Options, Pipeline, event, spawn_pipeline};
 /// `orchctl projection rebuild` as the command line would run it.
 fn args(pipeline: &Pipeline, schema: &str, promote: bool) -> RebuildArgs {
     RebuildArgs {
-        database_url: pipeline.database_url.clone(),
+        database_url: pipeline.database_url.clone().into(),
         schema: Some(schema.parse().unwrap()),
         live_schema: public(),
         group: pipeline.query_config.group_id.clone(),

@@ -136,12 +136,14 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         request_deadline_ms: 10_000,
         kafka_linger_ms: 5,
         kafka_batch_bytes: 1_000_000,
+        kafka_message_max_bytes: 1_000_000,
         kafka_message_timeout_ms: 10_000,
         spool_dir: spool_dir(&prefix),
         spool_max_bytes: 1 << 30,
         spool_segment_bytes: 64 << 20,
         status_base_url: "http://query.test".into(),
         kafka: kafka.clone(),
+        http: orch_http::ServerLimits::default(),
         telemetry: quiet(),
     };
     let command = orch_command::Application::build(command_config.clone())
@@ -172,6 +174,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         backoff_max_ms: 100,
         brand: "testBrand".into(),
         kafka: kafka.clone(),
+        http: orch_http::ServerLimits::default(),
         telemetry: quiet(),
     };
 
@@ -190,6 +193,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         writers: 2,
         kafka: kafka.clone(),
         trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),
+        http: orch_http::ServerLimits::default(),
         telemetry: quiet(),
     };
 

@@ -10,6 +10,8 @@
 mod follow;
 mod rss;
 
+use clap::builder::TypedValueParser as _;
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -53,8 +55,8 @@ struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080/events")]
     url: String,
     /// Key sent as a bearer token (the source key, or the reader key for look-ups).
-    #[arg(long, env = "LOADGEN_KEY", default_value = "dev-source-key")]
-    key: String,
+    #[arg(long, env = "LOADGEN_KEY", default_value = "dev-source-key", value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
+    key: SecretString,
     /// Concurrent connections (one request in flight each).
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -77,8 +79,8 @@ struct Args {
     #[arg(long, required_if_eq("mode", "latency"))]
     lookup_url: Option<String>,
     /// Latency mode: the reader key for the look-ups.
-    #[arg(long, env = "LOADGEN_LOOKUP_KEY", default_value = "dev-reader-key")]
-    lookup_key: String,
+    #[arg(long, env = "LOADGEN_LOOKUP_KEY", default_value = "dev-reader-key", value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
+    lookup_key: SecretString,
     /// Latency mode: follow one event in this many.
     #[arg(long, default_value_t = 20)]
     sample_every: u64,
@@ -98,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.connections)
         .build_http();
     let uri: hyper::Uri = args.url.parse().context("--url is not a URI")?;
-    let auth = format!("Bearer {}", args.key);
+    let auth = format!("Bearer {}", args.key.expose_secret());
     let body_text = "x".repeat(args.body_bytes);
     let ids: Arc<Vec<String>> = Arc::new(match &args.ids_file {
         Some(path) => std::fs::read_to_string(path)
@@ -123,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
     let follow = match (mode, &args.lookup_url) {
         (Mode::Latency, Some(url)) => Some(follow::Follow::new(
             url.parse().context("--lookup-url is not a URI")?,
-            format!("Bearer {}", args.lookup_key),
+            format!("Bearer {}", args.lookup_key.expose_secret()),
             args.sample_every.max(1),
         )),
         _ => None,

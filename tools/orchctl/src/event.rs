@@ -1,4 +1,6 @@
 use anyhow::{Context, bail};
+use clap::builder::TypedValueParser as _;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 /// Arguments of `orchctl event`.
@@ -10,8 +12,8 @@ pub(crate) struct EventArgs {
     #[arg(long, env = "ORCH_QUERY_URL", default_value = "http://127.0.0.1:8082")]
     query_url: String,
     /// Reader (support role) key for the query service.
-    #[arg(long, env = "ORCH_READER_KEY", hide_env_values = true)]
-    reader_key: String,
+    #[arg(long, env = "ORCH_READER_KEY", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
+    reader_key: SecretString,
     /// Print the raw JSON instead of a summary.
     #[arg(long)]
     json: bool,
@@ -26,7 +28,7 @@ pub(crate) async fn run(args: EventArgs) -> anyhow::Result<()> {
         .extend(["events", args.id.as_str()]);
     let response = reqwest::Client::new()
         .get(url.clone())
-        .bearer_auth(&args.reader_key)
+        .bearer_auth(args.reader_key.expose_secret())
         .send()
         .await
         .with_context(|| format!("Could not reach the query service at {}", args.query_url))?;

@@ -1,12 +1,13 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
 
 /// Arguments of `orchctl hash-key`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct HashKeyArgs {
     /// The key; read from standard input when omitted, so it stays out of shell history.
-    key: Option<String>,
+    key: Option<SecretString>,
 }
 
 pub(crate) fn run(args: HashKeyArgs) -> anyhow::Result<()> {
@@ -17,9 +18,10 @@ pub(crate) fn run(args: HashKeyArgs) -> anyhow::Result<()> {
             .lines()
             .next()
             .context("No key given: pass it as an argument or on standard input.")?
-            .context("Could not read the key from standard input")?,
+            .context("Could not read the key from standard input")?
+            .into(),
     };
-    let key = key.trim();
+    let key = key.expose_secret().trim();
     if key.is_empty() {
         bail!("The key is empty.");
     }

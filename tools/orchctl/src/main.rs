@@ -125,3 +125,37 @@ async fn main() -> anyhow::Result<()> {
         Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_any_command_never_prints_a_secret() {
+        let commands: [&[&str]; 4] = [
+            &["orchctl", "event", "e-1", "--reader-key", "SECRET"],
+            &["orchctl", "hash-key", "SECRET"],
+            &[
+                "orchctl",
+                "projection",
+                "rebuild",
+                "--database-url",
+                "postgres://orchestrator:SECRET@db/orchestrator",
+            ],
+            &[
+                "orchctl",
+                "delivery",
+                "pause",
+                "--reason",
+                "test",
+                "--kafka-sasl-password",
+                "SECRET",
+            ],
+        ];
+        for argv in commands {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let printed = format!("{cli:?}");
+            assert!(!printed.contains("SECRET"), "{printed}");
+        }
+    }
+}

@@ -2,6 +2,8 @@
 //! with the query service's own write path, compares it column for column
 //! with the live read model, and with `--promote` swaps it in.
 
+use clap::builder::TypedValueParser as _;
+use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -22,9 +24,10 @@ pub struct RebuildArgs {
         env = "DATABASE_URL",
         default_value = "postgres://orchestrator:orchestrator@127.0.0.1:5432/orchestrator",
         hide_default_value = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from)
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
     /// Schema to rebuild into (must not exist); defaults to `rebuild_<UTC time>`.
     #[arg(long)]
     pub schema: Option<SchemaName>,
@@ -144,7 +147,7 @@ pub async fn execute(args: &RebuildArgs, plan: &RebuildPlan) -> anyhow::Result<R
     // Reads and (with --promote) sets the projector group's offsets, never joining it.
     let group = offsets::group_handle(&args.kafka, &args.group)
         .context("Could not create a Kafka client")?;
-    let pool = rebuild::create(&args.database_url, &plan.schema)
+    let pool = rebuild::create(args.database_url.expose_secret(), &plan.schema)
         .await
         .with_context(|| format!("Could not create schema {}", plan.schema))?;
     let total = plan.records();

@@ -19,10 +19,14 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready while an accepted event can be made durable: a broker answers, or
-/// the spool is healthy and has room.
+/// Ready while an accepted event can be made durable: a broker answered the
+/// last background probe, or the spool is healthy and has room. Quarantined
+/// spool content is shown (it needs a person) but does not make the service
+/// unready: new events are still made durable.
 async fn ready(State(state): State<AppState>) -> Response {
-    let kafka = state.publisher.broker_reachable().await;
+    let kafka = state
+        .kafka_reachable
+        .load(std::sync::atomic::Ordering::Relaxed);
     let spool = state.spool.stats();
     let body = json!({
         "status": if kafka || spool.healthy { "ready" } else { "unavailable" },
@@ -32,6 +36,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             "depth": spool.depth,
             "bytes": spool.bytes,
             "oldest_age_ms": spool.oldest_age_ms,
+            "quarantined": spool.quarantined,
         },
     });
     if kafka || spool.healthy {

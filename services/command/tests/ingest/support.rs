@@ -45,6 +45,7 @@ pub(crate) fn config(
         request_deadline_ms: 450,
         kafka_linger_ms: 5,
         kafka_batch_bytes: 1_000_000,
+        kafka_message_max_bytes: 1_000_000,
         kafka_message_timeout_ms: 5_000,
         spool_dir: spool_dir.to_owned(),
         spool_max_bytes: 1 << 30,
@@ -54,6 +55,7 @@ pub(crate) fn config(
             kafka_topic_partitions: 3,
             ..KafkaConfig::local(bootstrap, prefix)
         },
+        http: orch_http::ServerLimits::default(),
         telemetry: TelemetryConfig {
             log_filter: "warn".into(),
             ..TelemetryConfig::local()
