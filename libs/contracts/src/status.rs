@@ -29,12 +29,15 @@ impl Status {
     }
 
     /// Order within one replay generation; a projection never lowers it.
-    /// Both outcomes share the top rank: within a generation, the first one wins.
+    /// `delivered` outranks `dead_lettered`: once the target has the event,
+    /// a redelivery of the same generation that later gives up (at a higher
+    /// attempt) must not make support believe it never arrived.
     pub fn rank(self) -> i16 {
         match self {
             Status::Accepted => 0,
             Status::Retrying => 1,
-            Status::Delivered | Status::DeadLettered => 2,
+            Status::DeadLettered => 2,
+            Status::Delivered => 3,
         }
     }
 
@@ -172,8 +175,8 @@ mod tests {
     #[test]
     fn outcomes_outrank_progress() {
         assert!(Status::Accepted.rank() < Status::Retrying.rank());
-        assert!(Status::Retrying.rank() < Status::Delivered.rank());
-        assert_eq!(Status::Delivered.rank(), Status::DeadLettered.rank());
+        assert!(Status::Retrying.rank() < Status::DeadLettered.rank());
+        assert!(Status::DeadLettered.rank() < Status::Delivered.rank());
     }
 
     #[test]

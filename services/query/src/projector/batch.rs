@@ -233,6 +233,29 @@ mod tests {
     }
 
     #[test]
+    fn delivered_stands_when_a_redelivery_of_its_generation_is_dead_lettered_later() {
+        // The dispatcher delivered at attempt 1, crashed before committing,
+        // and its successor gave up on the same event at attempt 5.
+        for statuses in [
+            vec![
+                status("d", Status::Delivered, 1, 0),
+                status("d", Status::DeadLettered, 5, 0),
+            ],
+            vec![
+                status("d", Status::DeadLettered, 5, 0),
+                status("d", Status::Delivered, 1, 0),
+            ],
+        ] {
+            let batch = Batch {
+                statuses,
+                ..Batch::default()
+            };
+            let folds = batch.statuses_by_id();
+            assert_eq!(folds[0].furthest.status, Status::Delivered);
+        }
+    }
+
+    #[test]
     fn a_later_generation_outranks_any_status_of_an_earlier_one() {
         let batch = Batch {
             statuses: vec![
