@@ -6,6 +6,7 @@ mod auth;
 mod metrics;
 mod openapi;
 mod problem;
+mod readiness;
 mod request_span;
 mod serve;
 
@@ -17,6 +18,7 @@ pub use auth::{presented_key, require_key};
 pub use metrics::{metrics_handle, metrics_route, track_requests};
 pub use openapi::{BEARER_KEY, BearerKey, openapi_json, openapi_route};
 pub use problem::{FieldError, Problem};
+pub use readiness::Watched;
 pub use request_span::{CORRELATION_ID_MAX_BYTES, correlation_id, trace_requests};
 pub use serve::{ServerLimits, serve, shutdown_on_signal};
 

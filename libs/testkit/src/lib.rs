@@ -5,6 +5,7 @@
 mod broker;
 mod kafka;
 mod postgres;
+pub mod siege;
 
 pub use broker::Broker;
 pub use kafka::{read_topic, topic_size};

@@ -20,9 +20,8 @@ pub(crate) struct AppState {
     pub(crate) request_deadline: Duration,
     pub(crate) status_base_url: Arc<str>,
     pub(crate) raw_topic: Arc<str>,
-    /// Whether a broker answered the last probe; `/ready` reads it, so a
-    /// readiness probe never waits on Kafka itself.
-    pub(crate) kafka_reachable: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether a broker answered the last background probe.
+    pub(crate) kafka_reachable: orch_http::Watched,
 }
 
 /// A command service with its topics ready and its port bound, not yet serving.
@@ -110,7 +109,7 @@ impl Application {
                 request_deadline: Duration::from_millis(config.request_deadline_ms),
                 status_base_url: config.status_base_url.into(),
                 raw_topic,
-                kafka_reachable: Arc::default(),
+                kafka_reachable: orch_http::Watched::default(),
             },
         })
     }
@@ -122,10 +121,17 @@ impl Application {
 
     /// Serves until `shutdown`, then lets requests finish and flushes the producer
     /// so nothing acknowledged to a client is left only in memory.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StartupError> {
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), StartupError> {
         let publisher = self.state.publisher.clone();
         let spool = self.state.spool.clone();
         let background = CancellationToken::new();
+        self.state.kafka_reachable = {
+            let publisher = publisher.clone();
+            orch_http::Watched::spawn(BROKER_PROBE_EVERY, background.clone(), move || {
+                let publisher = publisher.clone();
+                async move { publisher.broker_reachable().await }
+            })
+        };
         let forwarder = tokio::spawn(forwarder::run(
             spool.clone(),
             publisher.producer().clone(),
@@ -133,11 +139,6 @@ impl Application {
             background.clone(),
         ));
         tokio::spawn(report_spool(spool, background.clone()));
-        tokio::spawn(watch_broker(
-            publisher.clone(),
-            self.state.kafka_reachable.clone(),
-            background.clone(),
-        ));
         let served = orch_http::serve(
             self.listener,
             routes::router(self.state),
@@ -193,20 +194,3 @@ async fn report_spool(spool: Spool, stop: CancellationToken) {
 
 /// How often `/ready`'s view of the broker is refreshed.
 const BROKER_PROBE_EVERY: Duration = Duration::from_secs(1);
-
-/// Keeps `reachable` up to date with a metadata probe every second, until
-/// `stop`: readiness is answered from it, never from a broker call per request.
-async fn watch_broker(
-    publisher: crate::publisher::Publisher,
-    reachable: Arc<std::sync::atomic::AtomicBool>,
-    stop: CancellationToken,
-) {
-    while !stop.is_cancelled() {
-        let answered = publisher.broker_reachable().await;
-        reachable.store(answered, std::sync::atomic::Ordering::Relaxed);
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(BROKER_PROBE_EVERY) => {}
-        }
-    }
-}

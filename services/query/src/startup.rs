@@ -15,6 +15,8 @@ pub(crate) struct AppState {
     pub(crate) pool: PgPool,
     pub(crate) reader_keys: ApiKeys,
     pub(crate) trace_link: Option<TraceLink>,
+    /// Whether the database answered the last background probe.
+    pub(crate) database_reachable: orch_http::Watched,
 }
 
 /// A query service with its schema migrated, consumer subscribed and port bound.
@@ -70,7 +72,16 @@ impl Application {
             self.config.writers,
             shutdown.clone(),
         ));
+        let background = CancellationToken::new();
+        let database_reachable = {
+            let pool = self.pool.clone();
+            orch_http::Watched::spawn(DATABASE_PROBE_EVERY, background.clone(), move || {
+                let pool = pool.clone();
+                async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() }
+            })
+        };
         let state = AppState {
+            database_reachable,
             pool: self.pool,
             reader_keys: self.config.reader_key_hashes,
             trace_link: self.config.trace_url_template,
@@ -82,6 +93,7 @@ impl Application {
             shutdown,
         )
         .await;
+        background.cancel();
         if projector.await.is_err() {
             tracing::error!("The projector task panicked.");
         }
@@ -89,3 +101,6 @@ impl Application {
         Ok(served?)
     }
 }
+
+/// How often `/ready`'s view of the database is refreshed.
+const DATABASE_PROBE_EVERY: Duration = Duration::from_secs(1);

@@ -24,9 +24,7 @@ async fn health() -> Json<serde_json::Value> {
 /// spool content is shown (it needs a person) but does not make the service
 /// unready: new events are still made durable.
 async fn ready(State(state): State<AppState>) -> Response {
-    let kafka = state
-        .kafka_reachable
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let kafka = state.kafka_reachable.get();
     let spool = state.spool.stats();
     let body = json!({
         "status": if kafka || spool.healthy { "ready" } else { "unavailable" },

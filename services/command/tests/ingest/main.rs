@@ -4,4 +4,5 @@
 mod support;
 
 mod outage;
+mod slow_clients;
 mod validation;

@@ -133,12 +133,41 @@ impl Process {
         port: u16,
         log: &Path,
     ) -> Self {
+        let binary = Command::new(env!("CARGO_BIN_EXE_orch-command"));
+        Self::start_as(binary, bootstrap, prefix, spool_dir, port, log).await
+    }
+
+    /// As `start`, with the process's open-file limit set to `open_files`.
+    pub(crate) async fn start_with_open_files(
+        open_files: u32,
+        bootstrap: &str,
+        prefix: &str,
+        spool_dir: &Path,
+        port: u16,
+        log: &Path,
+    ) -> Self {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\""))
+            .arg(env!("CARGO_BIN_EXE_orch-command"));
+        Self::start_as(shell, bootstrap, prefix, spool_dir, port, log).await
+    }
+
+    async fn start_as(
+        mut command: Command,
+        bootstrap: &str,
+        prefix: &str,
+        spool_dir: &Path,
+        port: u16,
+        log: &Path,
+    ) -> Self {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_orch-command"))
+        let child = command
             .env("COMMAND_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("COMMAND_SOURCE_KEY_HASHES", orch_http::hash_key(SOURCE_KEY))
             .env("COMMAND_SPOOL_DIR", spool_dir)
@@ -164,6 +193,11 @@ impl Process {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child, url }
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown of any kind.
