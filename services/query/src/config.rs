@@ -55,6 +55,12 @@ pub struct QueryConfig {
     #[arg(long, env = "QUERY_BATCH_WAIT_MS", default_value_t = 20)]
     pub batch_wait_ms: u64,
 
+    /// Most record bytes each writer holds in memory, queued and in its
+    /// batch; a batch is written once it holds half. Bounds the projector's
+    /// memory by bytes, whatever the records' sizes (between 64 KiB and 4 GiB).
+    #[arg(long, env = "QUERY_WRITER_BUFFER_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub writer_buffer_bytes: usize,
+
     /// Batches written at once, each on its own connection, for the
     /// partitions assigned to it (partition modulo this number).
     #[arg(long, env = "QUERY_WRITERS", default_value_t = 2)]

@@ -7,5 +7,7 @@ pub(crate) fn register() {
     // Installs the registry first, or these would go to no recorder.
     orch_http::metrics_handle();
     metrics::counter!("projection_write_failures_total").absolute(0);
-    metrics::counter!("projection_records_skipped_total").absolute(0);
+    for reason in ["unreadable", "refused"] {
+        metrics::counter!("projection_records_quarantined_total", "reason" => reason).absolute(0);
+    }
 }

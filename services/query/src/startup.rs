@@ -68,6 +68,10 @@ impl Application {
             projector::Batching {
                 max: self.config.batch_max.max(1),
                 wait: Duration::from_millis(self.config.batch_wait_ms),
+                buffer_bytes: self
+                    .config
+                    .writer_buffer_bytes
+                    .clamp(64 * 1024, u32::MAX as usize),
             },
             self.config.writers,
             shutdown.clone(),

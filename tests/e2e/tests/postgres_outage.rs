@@ -109,7 +109,11 @@ async fn a_postgres_outage_under_load_is_a_503_then_a_catch_up_with_nothing_lost
         let after = positions(&pool).await;
         let delivered = posted
             .iter()
-            .filter(|id| after.get(*id).is_some_and(|&(_, rank, _)| rank == 2))
+            .filter(|id| {
+                after
+                    .get(*id)
+                    .is_some_and(|&(_, rank, _)| rank == orch_contracts::Status::Delivered.rank())
+            })
             .count();
         if delivered == posted.len() {
             break after;

@@ -90,3 +90,80 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_postgres_refuses_is_quarantined_and_the_rest_of_its_batch_projected() {
+    let pipeline = spawn_pipeline(Options {
+        without_dispatcher: true,
+        ..Options::default()
+    })
+    .await;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("linger.ms", "50")
+        .create()
+        .unwrap();
+    let topic = pipeline.kafka.topics().status;
+    // An id no index can hold (a btree entry is at most ~2.7 KB, and hex
+    // compresses only so far): Postgres refuses its row every time.
+    let huge_id: String = (0..1_000)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    let records: Vec<Vec<u8>> = vec![
+        orch_contracts::to_json(&StatusRecord::new("q-before", Status::Retrying, 1, "t", 0)),
+        orch_contracts::to_json(&StatusRecord::new(&huge_id, Status::Retrying, 1, "t", 0)),
+        b"{\"not\": \"a status record\"".to_vec(),
+        orch_contracts::to_json(&StatusRecord::new("q-after", Status::Retrying, 1, "t", 0)),
+    ];
+    // One key, so one partition and (enqueued together) one batch.
+    let deliveries: Vec<_> = records
+        .iter()
+        .map(|payload| {
+            producer
+                .send_result(FutureRecord::to(&topic).key("same").payload(payload))
+                .map_err(|(error, _)| error)
+                .expect("record enqueued")
+        })
+        .collect();
+    for delivery in deliveries {
+        delivery
+            .await
+            .expect("delivery reported")
+            .map_err(|(error, _)| error)
+            .expect("record produced");
+    }
+
+    pipeline.await_status("q-before", "retrying").await;
+    pipeline.await_status("q-after", "retrying").await;
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
+    let stats = loop {
+        let (status, stats) = pipeline.query_get("/stats").await;
+        assert_eq!(status, 200, "{stats}");
+        if stats["quarantined"] == 2 {
+            break stats;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "two records never quarantined: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(stats["by_status"]["retrying"], 2, "{stats}");
+
+    let pool = sqlx::PgPool::connect(&pipeline.database_url).await.unwrap();
+    let rows: Vec<(String, Option<String>, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT reason, event_id, error, record FROM projection_quarantine ORDER BY record_offset",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let [refused, unreadable] = rows.as_slice() else {
+        panic!("two quarantined rows: {rows:?}")
+    };
+    assert_eq!(refused.0, "refused");
+    assert_eq!(refused.1.as_deref(), Some(&huge_id[..200]));
+    assert!(refused.2.contains("index row"), "{}", refused.2);
+    assert_eq!(refused.3, records[1], "the record is kept whole");
+    assert_eq!(unreadable.0, "unreadable");
+    assert_eq!(unreadable.3, records[2]);
+}

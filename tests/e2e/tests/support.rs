@@ -190,6 +190,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         group_id: format!("{prefix}projector"),
         batch_max: 500,
         batch_wait_ms: 10,
+        writer_buffer_bytes: 32 * 1024 * 1024,
         writers: 2,
         kafka: kafka.clone(),
         trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),

@@ -35,11 +35,48 @@ fn without_nul_escapes(payload: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(patched)
 }
 
-/// Records decoded from one poll window, ready to be written together.
+/// Where a record was read, so a quarantined one can be found in Kafka.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+}
+
+/// A record that did not decode: kept whole for the quarantine table.
+#[derive(Debug)]
+pub(crate) struct Unreadable {
+    pub(crate) origin: Origin,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) error: String,
+}
+
+/// Records decoded from one poll window, ready to be written together, with
+/// where each was read (`*_origins` run parallel to the records).
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub(crate) raw: Vec<RawEventRecord>,
+    pub(crate) raw_origins: Vec<Origin>,
     pub(crate) statuses: Vec<StatusRecord>,
+    pub(crate) status_origins: Vec<Origin>,
+    /// Records that did not decode; the write quarantines them.
+    pub(crate) unreadable: Vec<Unreadable>,
+}
+
+/// A batch split in two, or the one record it held.
+#[derive(Debug)]
+pub(crate) enum Split {
+    Halves(Batch, Batch),
+    One(Single),
+    Empty,
+}
+
+/// One record on its own, split out of a batch that Postgres refused.
+#[derive(Debug)]
+pub(crate) enum Single {
+    Raw(Origin, Box<RawEventRecord>),
+    Status(Origin, Box<StatusRecord>),
+    Unreadable(Unreadable),
 }
 
 /// Why a record was skipped.
@@ -56,14 +93,33 @@ pub(crate) enum DecodeError {
 }
 
 impl Batch {
-    /// Adds one record, routed by topic.
+    /// Adds one record, routed by topic. One that does not decode is kept
+    /// for quarantine, and the error returned for the log.
     pub(crate) fn push(
         &mut self,
         topics: &Topics,
-        topic: &str,
+        origin: Origin,
+        payload: &[u8],
+    ) -> Result<(), DecodeError> {
+        let decoded = self.decode(topics, &origin, payload);
+        if let Err(error) = &decoded {
+            self.unreadable.push(Unreadable {
+                origin,
+                payload: payload.to_vec(),
+                error: error.to_string(),
+            });
+        }
+        decoded
+    }
+
+    fn decode(
+        &mut self,
+        topics: &Topics,
+        origin: &Origin,
         payload: &[u8],
     ) -> Result<(), DecodeError> {
         let payload = &*without_nul_escapes(payload);
+        let topic = origin.topic.as_str();
         let invalid = |source| DecodeError::Invalid {
             topic: topic.to_owned(),
             source,
@@ -71,17 +127,69 @@ impl Batch {
         if topic == topics.raw {
             self.raw
                 .push(serde_json::from_slice(payload).map_err(invalid)?);
+            self.raw_origins.push(origin.clone());
         } else if topic == topics.status {
             self.statuses
                 .push(serde_json::from_slice(payload).map_err(invalid)?);
+            self.status_origins.push(origin.clone());
         } else {
             return Err(DecodeError::UnknownTopic(topic.to_owned()));
         }
         Ok(())
     }
 
+    /// Records in the batch, unreadable ones included.
+    pub(crate) fn len(&self) -> usize {
+        self.raw.len() + self.statuses.len() + self.unreadable.len()
+    }
+
+    /// Two halves of the batch, or its one record when that is all it holds.
+    pub(crate) fn split(mut self) -> Split {
+        if self.len() <= 1 {
+            return self.into_single().map_or(Split::Empty, Split::One);
+        }
+        let mut wanted = self.len() / 2;
+        let mut other = Batch::default();
+        let tail = |len: usize, wanted: &mut usize| {
+            let taken = (*wanted).min(len);
+            *wanted -= taken;
+            len - taken
+        };
+        let at = tail(self.unreadable.len(), &mut wanted);
+        other.unreadable = self.unreadable.split_off(at);
+        let at = tail(self.statuses.len(), &mut wanted);
+        other.statuses = self.statuses.split_off(at);
+        other.status_origins = self
+            .status_origins
+            .split_off(at.min(self.status_origins.len()));
+        let at = tail(self.raw.len(), &mut wanted);
+        other.raw = self.raw.split_off(at);
+        other.raw_origins = self.raw_origins.split_off(at.min(self.raw_origins.len()));
+        Split::Halves(self, other)
+    }
+
+    fn into_single(mut self) -> Option<Single> {
+        // Origins are always pushed with their records; a batch built by
+        // hand (in tests) may lack them.
+        let unknown = || Origin {
+            topic: String::new(),
+            partition: -1,
+            offset: -1,
+        };
+        if let Some(unreadable) = self.unreadable.pop() {
+            return Some(Single::Unreadable(unreadable));
+        }
+        if let Some(record) = self.statuses.pop() {
+            let origin = self.status_origins.pop().unwrap_or_else(unknown);
+            return Some(Single::Status(origin, Box::new(record)));
+        }
+        let record = self.raw.pop()?;
+        let origin = self.raw_origins.pop().unwrap_or_else(unknown);
+        Some(Single::Raw(origin, Box::new(record)))
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
-        self.raw.is_empty() && self.statuses.is_empty()
+        self.len() == 0
     }
 
     /// Each id's raw records folded into one row: a single upsert may not
@@ -233,6 +341,57 @@ mod tests {
     }
 
     #[test]
+    fn splitting_halves_until_each_record_stands_alone_and_loses_none() {
+        let topics = Topics::with_prefix("t.");
+        let mut batch = Batch::default();
+        for offset in 0..5 {
+            let origin = Origin {
+                topic: topics.status.clone(),
+                partition: 0,
+                offset,
+            };
+            let record =
+                orch_contracts::to_json(&status(&format!("s{offset}"), Status::Retrying, 1, 0));
+            batch.push(&topics, origin, &record).unwrap();
+        }
+        let garbage = Origin {
+            topic: topics.raw.clone(),
+            partition: 1,
+            offset: 7,
+        };
+        assert!(batch.push(&topics, garbage.clone(), b"{not json").is_err());
+        assert_eq!(batch.len(), 6);
+        let (mut singles, mut pending) = (Vec::new(), vec![batch]);
+        while let Some(batch) = pending.pop() {
+            match batch.split() {
+                Split::Halves(a, b) => {
+                    assert!(a.len().abs_diff(b.len()) <= 1);
+                    pending.extend([a, b]);
+                }
+                Split::One(single) => singles.push(single),
+                Split::Empty => panic!("no empty half"),
+            }
+        }
+        assert_eq!(singles.len(), 6);
+        let offsets: std::collections::BTreeSet<i64> = singles
+            .iter()
+            .map(|single| match single {
+                Single::Status(origin, record) => {
+                    assert_eq!(record.id, format!("s{}", origin.offset));
+                    origin.offset
+                }
+                Single::Unreadable(unreadable) => {
+                    assert_eq!(unreadable.origin, garbage);
+                    assert_eq!(unreadable.payload, b"{not json");
+                    unreadable.origin.offset
+                }
+                Single::Raw(..) => panic!("no raw record was pushed"),
+            })
+            .collect();
+        assert_eq!(offsets, [0, 1, 2, 3, 4, 7].into());
+    }
+
+    #[test]
     fn delivered_stands_when_a_redelivery_of_its_generation_is_dead_lettered_later() {
         // The dispatcher delivered at attempt 1, crashed before committing,
         // and its successor gave up on the same event at attempt 5.
@@ -283,13 +442,21 @@ mod tests {
     }
 
     #[test]
-    fn routes_by_topic_and_rejects_garbage() {
+    fn routes_by_topic_and_keeps_garbage_for_quarantine() {
         let topics = Topics::with_prefix("");
+        let at = |topic: &str| Origin {
+            topic: topic.to_owned(),
+            partition: 0,
+            offset: 0,
+        };
         let mut batch = Batch::default();
         let record = orch_contracts::to_json(&status("a", Status::Delivered, 1, 0));
-        batch.push(&topics, "events.status", &record).unwrap();
+        batch.push(&topics, at("events.status"), &record).unwrap();
         assert_eq!(batch.statuses.len(), 1);
-        assert!(batch.push(&topics, "events.raw", b"{not json").is_err());
-        assert!(batch.push(&topics, "elsewhere", &record).is_err());
+        assert_eq!(batch.status_origins, [at("events.status")]);
+        assert!(batch.push(&topics, at("events.raw"), b"{not json").is_err());
+        assert!(batch.push(&topics, at("elsewhere"), &record).is_err());
+        assert_eq!(batch.unreadable.len(), 2);
+        assert_eq!(batch.len(), 3);
     }
 }

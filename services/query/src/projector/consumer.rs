@@ -9,13 +9,13 @@ use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::batch::Batch;
+use super::batch::{Batch, Origin};
 use super::internal_events::{BatchProjected, RecordSkipped, WriteFailed};
-use super::store;
+use super::isolate::{OnTransient, write_isolating};
 use crate::QueryConfig;
 
 /// Largest wait between attempts to write a batch while Postgres is down.
@@ -52,9 +52,13 @@ pub(crate) async fn run(
     let consumer = Arc::new(consumer);
     let mut senders = Vec::new();
     let mut tasks = Vec::new();
+    let mut budgets = Vec::new();
     for _ in 0..writers.max(1) {
+        // The count bounds the queue's slots; the byte budget bounds what
+        // they hold (records are up to a megabyte each).
         let (sender, receiver) = mpsc::channel(batching.max * 2);
         senders.push(sender);
+        budgets.push(Arc::new(Semaphore::new(batching.buffer_bytes)));
         tasks.push(tokio::spawn(write_batches(
             receiver,
             consumer.clone(),
@@ -81,9 +85,21 @@ pub(crate) async fn run(
             }
         };
         let writer = usize::try_from(message.partition()).unwrap_or(0) % senders.len();
+        // A record bigger than the whole budget takes all of it, alone.
+        let bytes = payload_len(&message)
+            .clamp(1, batching.buffer_bytes)
+            .try_into()
+            .unwrap_or(u32::MAX);
+        let permit = tokio::select! {
+            () = shutdown.cancelled() => break,
+            permit = budgets[writer].clone().acquire_many_owned(bytes) => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
         tokio::select! {
             () = shutdown.cancelled() => break,
-            sent = senders[writer].send(message) => if sent.is_err() { break },
+            sent = senders[writer].send((message, permit)) => if sent.is_err() { break },
         }
     }
     drop(senders);
@@ -111,12 +127,15 @@ pub(crate) struct Batching {
     pub(crate) max: usize,
     /// Longest wait to fill a batch once its first record arrived.
     pub(crate) wait: Duration,
+    /// Most payload bytes a writer holds, queued and batched together; a
+    /// batch is written when it holds half of it.
+    pub(crate) buffer_bytes: usize,
 }
 
 /// One writer: batches its records, writes each batch durably, then stores
 /// its offsets.
 async fn write_batches(
-    mut records: mpsc::Receiver<OwnedMessage>,
+    mut records: mpsc::Receiver<(OwnedMessage, OwnedSemaphorePermit)>,
     consumer: Arc<ProjectorConsumer>,
     pool: PgPool,
     topics: Topics,
@@ -134,14 +153,17 @@ async fn write_batches(
         // One span per traced record, open from its arrival until its batch
         // commits: its length is how long the record took to become visible.
         let mut spans = Vec::new();
-        while count < batching.max {
+        // The batch's share of the byte budget, given back once it is written.
+        let mut held = Vec::new();
+        let mut bytes = 0;
+        while count < batching.max && bytes < batching.buffer_bytes / 2 {
             let wait = async {
                 match deadline {
                     Some(deadline) => tokio::time::sleep_until(deadline).await,
                     None => std::future::pending().await,
                 }
             };
-            let message = tokio::select! {
+            let (message, permit) = tokio::select! {
                 () = shutdown.cancelled() => break 'batches,
                 () = wait => break,
                 message = records.recv() => match message {
@@ -149,6 +171,8 @@ async fn write_batches(
                     None => break 'batches,
                 },
             };
+            bytes += payload_len(&message);
+            held.push(permit);
             deadline.get_or_insert_with(|| Instant::now() + batching.wait);
             count += 1;
             if let Some(ms) = message.timestamp().to_millis() {
@@ -158,7 +182,12 @@ async fn write_batches(
                 spans.push(span);
             }
             let payload = message.payload().unwrap_or_default();
-            if let Err(error) = batch.push(&topics, message.topic(), payload) {
+            let origin = Origin {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+                offset: message.offset(),
+            };
+            if let Err(error) = batch.push(&topics, origin, payload) {
                 RecordSkipped {
                     topic: message.topic(),
                     partition: message.partition(),
@@ -172,9 +201,13 @@ async fn write_batches(
                 message.offset(),
             );
         }
-        if !batch.is_empty() && write_until_done(&pool, &batch, &shutdown).await.is_err() {
-            break;
+        if !batch.is_empty() {
+            let mut backoff = Backoff::new(&shutdown);
+            if write_isolating(&pool, batch, &mut backoff).await.is_err() {
+                break; // shutting down: the batch's offsets stay unstored
+            }
         }
+        drop(held);
         BatchProjected {
             records: count,
             newest_ms,
@@ -199,29 +232,38 @@ fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
         .then(|| orch_kafka::consumer_span!("project_record", message, parent))
 }
 
-/// Retries the batch with backoff until Postgres takes it; `Err` on shutdown,
-/// leaving its offsets unstored so the batch is replayed later.
-async fn write_until_done(
-    pool: &PgPool,
-    batch: &Batch,
-    shutdown: &CancellationToken,
-) -> Result<(), ()> {
-    let mut delay = Duration::from_millis(100);
-    loop {
-        match store::write(pool, batch).await {
-            Ok(()) => return Ok(()),
-            Err(error) => {
-                WriteFailed {
-                    error: &error,
-                    retry_in: delay,
-                }
-                .emit();
-                tokio::select! {
-                    () = shutdown.cancelled() => return Err(()),
-                    () = tokio::time::sleep(delay) => {}
-                }
-                delay = (delay * 2).min(MAX_WRITE_BACKOFF);
-            }
+/// The live projector waits out a transient failure with backoff, for as
+/// long as it takes, until shutdown.
+struct Backoff<'a> {
+    delay: Duration,
+    shutdown: &'a CancellationToken,
+}
+
+impl<'a> Backoff<'a> {
+    fn new(shutdown: &'a CancellationToken) -> Self {
+        Self {
+            delay: Duration::from_millis(100),
+            shutdown,
         }
     }
+}
+
+impl OnTransient for Backoff<'_> {
+    async fn wait(&mut self, error: &sqlx::Error) -> Result<(), ()> {
+        WriteFailed {
+            error,
+            retry_in: self.delay,
+        }
+        .emit();
+        tokio::select! {
+            () = self.shutdown.cancelled() => return Err(()),
+            () = tokio::time::sleep(self.delay) => {}
+        }
+        self.delay = (self.delay * 2).min(MAX_WRITE_BACKOFF);
+        Ok(())
+    }
+}
+
+fn payload_len(message: &OwnedMessage) -> usize {
+    message.payload().map_or(0, <[u8]>::len)
 }

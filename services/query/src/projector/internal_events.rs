@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use orch_telemetry::InternalEvent;
 
+use super::batch::Single;
+
 /// A batch is committed to Postgres.
 #[derive(Debug)]
 pub(crate) struct BatchProjected {
@@ -48,8 +50,8 @@ impl<E: Display> InternalEvent for WriteFailed<'_, E> {
     }
 }
 
-/// A record that does not decode was skipped. Kafka keeps it, so a fixed
-/// projector can rebuild from it.
+/// A record that does not decode goes to the quarantine table with its
+/// batch. Kafka keeps it too, so a fixed projector can rebuild from it.
 #[derive(Debug)]
 pub(crate) struct RecordSkipped<'a, E> {
     pub(crate) topic: &'a str,
@@ -61,7 +63,35 @@ pub(crate) struct RecordSkipped<'a, E> {
 impl<E: Display> InternalEvent for RecordSkipped<'_, E> {
     fn emit(self) {
         tracing::error!(topic = self.topic, partition = self.partition, offset = self.offset,
-            error = %self.error, "Skipping unreadable record.");
-        metrics::counter!("projection_records_skipped_total").increment(1);
+            error = %self.error, "Quarantining an unreadable record.");
+        metrics::counter!("projection_records_quarantined_total", "reason" => "unreadable")
+            .increment(1);
+    }
+}
+
+/// Postgres refused a record for what it holds: it is in the quarantine
+/// table (`kept`), or, if even that table refused it, only in this log line
+/// and in Kafka at its offset.
+#[derive(Debug)]
+pub(crate) struct RecordQuarantined<'a> {
+    pub(crate) single: &'a Single,
+    pub(crate) error: &'a sqlx::Error,
+    pub(crate) kept: bool,
+}
+
+impl InternalEvent for RecordQuarantined<'_> {
+    fn emit(self) {
+        let (origin, event_id) = match self.single {
+            Single::Raw(origin, record) => (origin, Some(record.id.as_str())),
+            Single::Status(origin, record) => (origin, Some(record.id.as_str())),
+            Single::Unreadable(unreadable) => (&unreadable.origin, None),
+        };
+        // The id may be the very thing refused (too long to index).
+        let event_id = event_id.map(|id| id.chars().take(200).collect::<String>());
+        tracing::error!(topic = %origin.topic, partition = origin.partition, offset = origin.offset,
+            event_id, kept = self.kept, error = %self.error,
+            "Postgres refused a record for what it holds; quarantined it and projected the rest of its batch.");
+        metrics::counter!("projection_records_quarantined_total", "reason" => "refused")
+            .increment(1);
     }
 }

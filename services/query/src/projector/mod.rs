@@ -6,8 +6,10 @@
 mod batch;
 mod consumer;
 mod internal_events;
+mod isolate;
 mod store;
 
-pub(crate) use batch::Batch;
+pub(crate) use batch::{Batch, Origin};
 pub(crate) use consumer::{Batching, ProjectorConsumer, build, run};
-pub(crate) use store::write;
+pub(crate) use isolate::{OnTransient, write_isolating};
+pub(crate) use store::quarantined_count;

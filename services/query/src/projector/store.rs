@@ -5,15 +5,111 @@
 use orch_contracts::{Status, StatusRecord};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::batch::{Batch, order};
+use super::batch::{Batch, Origin, Single, order};
 
-/// Writes `batch` in one transaction.
+/// Writes `batch` in one transaction; its unreadable records go to the
+/// quarantine table in the same one.
 pub(crate) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     upsert_raw(&mut tx, batch).await?;
     upsert_statuses(&mut tx, batch).await?;
     insert_history(&mut tx, batch).await?;
+    for unreadable in &batch.unreadable {
+        let row = Quarantined {
+            origin: &unreadable.origin,
+            event_id: None,
+            reason: "unreadable",
+            error: &unreadable.error,
+            record: &unreadable.payload,
+        };
+        row.insert(&mut tx).await?;
+    }
     tx.commit().await
+}
+
+/// Puts `single`, which Postgres refused with `error`, in the quarantine
+/// table, so the records around it can be projected.
+pub(crate) async fn quarantine(
+    pool: &PgPool,
+    single: &Single,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    let (origin, event_id, record, reason) = match single {
+        Single::Raw(origin, record) => (
+            origin,
+            Some(record.id.as_str()),
+            orch_contracts::to_json(record),
+            "refused",
+        ),
+        Single::Status(origin, record) => (
+            origin,
+            Some(record.id.as_str()),
+            orch_contracts::to_json(record),
+            "refused",
+        ),
+        Single::Unreadable(unreadable) => (
+            &unreadable.origin,
+            None,
+            unreadable.payload.clone(),
+            "unreadable",
+        ),
+    };
+    let mut tx = pool.begin().await?;
+    Quarantined {
+        origin,
+        event_id,
+        reason,
+        error,
+        record: &record,
+    }
+    .insert(&mut tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Records in the quarantine table.
+pub(crate) async fn quarantined_count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM projection_quarantine")
+        .fetch_one(pool)
+        .await
+}
+
+/// Longest event id kept with a quarantined record (the id itself may be
+/// what Postgres refused); the whole record is kept beside it.
+const QUARANTINED_ID_CHARS: usize = 200;
+
+/// One row of `projection_quarantine`.
+struct Quarantined<'a> {
+    origin: &'a Origin,
+    event_id: Option<&'a str>,
+    reason: &'a str,
+    error: &'a str,
+    record: &'a [u8],
+}
+
+impl Quarantined<'_> {
+    async fn insert(&self, tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+        let shortened = |text: &str| -> String {
+            text.chars()
+                .take(QUARANTINED_ID_CHARS)
+                .filter(|c| *c != '\0')
+                .collect()
+        };
+        sqlx::query(
+            "INSERT INTO projection_quarantine (topic, partition, record_offset, event_id, reason, error, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.origin.topic)
+        .bind(self.origin.partition)
+        .bind(self.origin.offset)
+        .bind(self.event_id.map(shortened))
+        .bind(self.reason)
+        .bind(self.error.replace('\0', ""))
+        .bind(self.record)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }
 
 /// The raw side: the newest raw record supplies the fields, the first one the

@@ -12,7 +12,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use sqlx::PgPool;
 
 use super::RebuildError;
-use crate::projector::{Batch, write};
+use crate::projector::{Batch, OnTransient, Origin, write_isolating};
 
 /// Records per transaction, as the live projector's default: a rebuild is all
 /// catch-up, where large batches cost least per record.
@@ -81,16 +81,21 @@ pub async fn project_log(
             }
             count += 1;
             let payload = message.payload().unwrap_or_default();
-            if let Err(error) = batch.push(&topics, message.topic(), payload) {
+            let origin = Origin {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+                offset: message.offset(),
+            };
+            if let Err(error) = batch.push(&topics, origin, payload) {
                 tracing::warn!(topic = message.topic(), partition = message.partition(),
-                    offset = message.offset(), %error, "Skipping unreadable record, as the live projector does.");
+                    offset = message.offset(), %error, "Quarantining an unreadable record, as the live projector does.");
             }
             if message.offset() + 1 >= high {
                 pending.remove(&key);
             }
         }
         if !batch.is_empty() {
-            write_with_retry(pool, &batch).await?;
+            write_isolating(pool, batch, &mut Attended::default()).await?;
         }
         read += count as u64;
         progress(read);
@@ -117,17 +122,32 @@ fn finish_reached(
 }
 
 /// A rebuild is attended: a few quick retries, then the operator hears why.
-async fn write_with_retry(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
-    let mut delay = Duration::from_millis(200);
-    for _ in 0..4 {
-        match write(pool, batch).await {
-            Ok(()) => return Ok(()),
-            Err(error) => {
-                tracing::warn!(%error, "Rebuild write failed; retrying.");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
+/// Records Postgres refuses are quarantined in the rebuilt schema exactly as
+/// the live projector quarantines them.
+#[derive(Debug)]
+struct Attended {
+    retries_left: u32,
+    delay: Duration,
+}
+
+impl Default for Attended {
+    fn default() -> Self {
+        Self {
+            retries_left: 4,
+            delay: Duration::from_millis(200),
         }
     }
-    write(pool, batch).await
+}
+
+impl OnTransient for Attended {
+    async fn wait(&mut self, error: &sqlx::Error) -> Result<(), ()> {
+        if self.retries_left == 0 {
+            return Err(());
+        }
+        self.retries_left -= 1;
+        tracing::warn!(%error, "Rebuild write failed; retrying.");
+        tokio::time::sleep(self.delay).await;
+        self.delay *= 2;
+        Ok(())
+    }
 }

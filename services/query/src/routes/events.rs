@@ -56,6 +56,9 @@ pub(crate) struct StatusCounts {
     total: i64,
     /// Events in each status, every status listed.
     by_status: BTreeMap<String, i64>,
+    /// Records the projector quarantined (unreadable, or refused by
+    /// Postgres): not in any count above; see `projection_quarantine`.
+    quarantined: i64,
 }
 
 /// The event, its status and its history.
@@ -171,6 +174,10 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
         Ok(counts) => counts,
         Err(error) => return database_failed(&error),
     };
+    let quarantined = match crate::projector::quarantined_count(&state.pool).await {
+        Ok(quarantined) => quarantined,
+        Err(error) => return database_failed(&error),
+    };
     let mut by_status: BTreeMap<String, i64> = Status::ALL
         .iter()
         .map(|status| (status.as_str().to_owned(), 0))
@@ -180,7 +187,12 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
         total += count;
         by_status.insert(status, count);
     }
-    Json(StatusCounts { total, by_status }).into_response()
+    Json(StatusCounts {
+        total,
+        by_status,
+        quarantined,
+    })
+    .into_response()
 }
 
 /// A 503 when Postgres cannot be reached or refused the query, which a retry
