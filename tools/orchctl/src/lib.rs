@@ -8,6 +8,7 @@ pub mod probe;
 pub mod rebuild;
 pub mod redrive;
 pub mod replay;
+pub mod spool;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

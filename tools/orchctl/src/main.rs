@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{delivery, groups, probe, rebuild, redrive, replay};
+use orchctl::{delivery, groups, probe, rebuild, redrive, replay, spool};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -35,8 +35,20 @@ enum Command {
     /// run time; each control records who set it and why (`--dry-run` first).
     #[command(subcommand)]
     Delivery(DeliveryCommand),
+    /// Read a stopped command replica's spool directory: what waits to be
+    /// forwarded and what is quarantined (offline; changes nothing).
+    #[command(subcommand)]
+    Spool(SpoolCommand),
     /// GET a URL and succeed only on a 2xx: the containers' healthcheck.
     Probe(probe::ProbeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum SpoolCommand {
+    /// List segments, pending entries and quarantined items.
+    Inspect(spool::InspectArgs),
+    /// Write every pending entry and quarantined item as NDJSON.
+    Export(spool::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +91,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Event(args) => event::run(args).await,
         Command::HashKey(args) => hash_key::run(args),
         Command::Probe(args) => probe::run(args).await,
+        Command::Spool(SpoolCommand::Inspect(args)) => spool::inspect(&args),
+        Command::Spool(SpoolCommand::Export(args)) => spool::export(&args),
         Command::Replay(args) => {
             let plan = tokio::task::spawn_blocking(move || replay::replay(&args)).await??;
             replay::print(&plan);

@@ -6,6 +6,7 @@
 
 mod cursor;
 mod entry;
+mod inspect;
 mod quarantine;
 mod segments;
 mod writer;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub(crate) use entry::Entry;
+pub use inspect::{Exported, InspectError, Inventory, SegmentSummary, export, inspect};
 pub(crate) use quarantine::Quarantine;
 pub use quarantine::{QuarantineItem, QuarantineKind};
 pub(crate) use segments::Reader;

@@ -59,7 +59,12 @@ pub(crate) struct Scan {
 /// valid entries after it are found again (`resync`), so fsynced,
 /// acknowledged entries are never taken for a torn tail.
 pub(crate) fn scan(path: &Path) -> io::Result<Scan> {
-    let bytes = fs::read(path)?;
+    Ok(walk(&fs::read(path)?, |_| {}))
+}
+
+/// Walks a segment's bytes as `scan` does, handing each valid entry to
+/// `on_entry`.
+pub(crate) fn walk(bytes: &[u8], mut on_entry: impl FnMut(Entry)) -> Scan {
     let mut at = 0;
     let mut valid_len = 0;
     let mut last_seq: Option<u64> = None;
@@ -70,6 +75,7 @@ pub(crate) fn scan(path: &Path) -> io::Result<Scan> {
                 last_seq = Some(entry.seq);
                 at += used;
                 valid_len = at;
+                on_entry(entry);
             }
             Decoded::Incomplete | Decoded::Corrupt => {
                 let min_seq = last_seq.map_or(0, |seq| seq + 1);
@@ -83,11 +89,11 @@ pub(crate) fn scan(path: &Path) -> io::Result<Scan> {
             }
         }
     }
-    Ok(Scan {
+    Scan {
         last_seq,
         valid_len: valid_len as u64,
         corrupt_stretches,
-    })
+    }
 }
 
 /// Where the next valid entry after a damaged one starts in `bytes` (which
