@@ -33,6 +33,8 @@ pub(crate) async fn run(
     let mut reader = Some(spool.reader(shared.cursor.load(Ordering::Acquire)));
     let mut waiting: VecDeque<Entry> = VecDeque::new();
     let mut backoff = Duration::from_millis(100);
+    // A cursor past records Kafka has, not yet stored (the disk refused).
+    let mut unstored: Option<(u64, u64)> = None;
     while !shutdown.is_cancelled() {
         if waiting.len() < BATCH {
             let durable = shared.durable_seq.load(Ordering::Acquire);
@@ -83,6 +85,14 @@ pub(crate) async fn run(
             }
         }
         if sendable.is_empty() {
+            if let Some((cursor, oldest)) = unstored {
+                let store = spool.clone();
+                if let Ok(Ok(())) =
+                    tokio::task::spawn_blocking(move || store.advance(cursor, oldest)).await
+                {
+                    unstored = None;
+                }
+            }
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = shared.appended.notified() => {}
@@ -134,14 +144,21 @@ pub(crate) async fn run(
             let next_cursor = seqs[acked - 1] + 1;
             let next_oldest = waiting.get(acked).map_or(0, |entry| entry.appended_ms);
             let store = spool.clone();
-            match tokio::task::spawn_blocking(move || store.advance(next_cursor, next_oldest)).await
-            {
-                Ok(Ok(())) => {
-                    waiting.drain(..acked);
-                    SpoolForwarded { records: acked }.emit();
-                }
+            let stored =
+                tokio::task::spawn_blocking(move || store.advance(next_cursor, next_oldest)).await;
+            // They are in Kafka either way: never send them again from here
+            // (a cursor that could not be stored is stored with the next
+            // batch, or retried while idle; only a restart before then
+            // sends them twice).
+            waiting.drain(..acked);
+            SpoolForwarded { records: acked }.emit();
+            match stored {
+                Ok(Ok(())) => unstored = None,
                 Ok(Err(error)) => {
-                    tracing::warn!(%error, "Could not store the spool cursor; those records will be sent again.")
+                    tracing::warn!(%error, "Could not store the spool cursor; retrying. Until it is stored, a restart would send those records again.");
+                    unstored = Some((next_cursor, next_oldest));
+                    pause(&shutdown, backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
                 Err(_) => break,
             }

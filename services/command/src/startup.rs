@@ -46,9 +46,13 @@ impl Application {
         crate::metrics_catalogue::register();
         // The command service must start while Kafka is down (the spool takes
         // events meanwhile), so missing topics are created in the background.
-        match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&config.kafka)).await
+        let kafka_answered = match tokio::time::timeout(
+            TOPIC_SETUP_WAIT,
+            orch_kafka::ensure_topics(&config.kafka),
+        )
+        .await
         {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => true,
             // Broken security settings or refused credentials are not an
             // outage the spool should ride out: every event would pile up
             // there. Refuse to start instead.
@@ -61,24 +65,32 @@ impl Application {
             Ok(Err(error)) => {
                 tracing::warn!(error = %error, "Could not prepare topics at start; retrying in the background.");
                 tokio::spawn(ensure_topics_later(config.kafka.clone()));
+                false
             }
             Err(_) => {
                 tracing::warn!(
                     "Kafka did not answer at start; preparing topics in the background."
                 );
                 tokio::spawn(ensure_topics_later(config.kafka.clone()));
+                false
             }
-        }
+        };
         config
             .check_record_limits(None)
             .map_err(StartupError::Config)?;
-        let topic_limit = tokio::time::timeout(
-            Duration::from_secs(10),
-            orch_kafka::topic_max_message_bytes(&config.kafka, &config.kafka.topics().raw),
-        )
-        .await
-        .ok()
-        .flatten();
+        // Only when Kafka answered: during an outage the service must start at
+        // once and take events into its spool.
+        let topic_limit = if kafka_answered {
+            tokio::time::timeout(
+                TOPIC_SETUP_WAIT,
+                orch_kafka::topic_max_message_bytes(&config.kafka, &config.kafka.topics().raw),
+            )
+            .await
+            .ok()
+            .flatten()
+        } else {
+            None
+        };
         match topic_limit {
             Some(limit) => config
                 .check_record_limits(Some(limit))

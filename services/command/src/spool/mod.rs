@@ -134,6 +134,8 @@ pub struct Spool {
     requests: mpsc::Sender<writer::AppendRequest>,
     /// Held, locked, as long as any handle lives.
     _lock: Arc<std::fs::File>,
+    /// The forwarding cursor's file; the forwarder alone stores it.
+    cursor: Arc<Mutex<cursor::Cursor>>,
     read_window: u64,
 }
 
@@ -155,7 +157,7 @@ impl Spool {
         };
         std::fs::create_dir_all(dir).map_err(io_error)?;
         let lock = lock(dir)?;
-        let cursor = cursor::load(dir).map_err(io_error)?;
+        let (cursor_file, cursor) = cursor::Cursor::open(dir).map_err(io_error)?;
         let all = segments::list(dir).map_err(io_error)?;
         let quarantine = Quarantine::new(dir);
         let mut next_seq = cursor;
@@ -232,6 +234,7 @@ impl Spool {
             shared,
             requests,
             _lock: Arc::new(lock),
+            cursor: Arc::new(Mutex::new(cursor_file)),
             // Twice the largest entry: one that starts in the first half of
             // a read always fits in it.
             read_window: 2 * entry::encoded_len(max_entry_bytes) as u64,
@@ -311,7 +314,10 @@ impl Spool {
     /// Marks everything below `seq` as in Kafka: stores the cursor durably and
     /// deletes segments that hold nothing at or above it.
     pub(crate) fn advance(&self, seq: u64, oldest_ms: u64) -> io::Result<()> {
-        cursor::store(&self.dir, seq)?;
+        self.cursor
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .store(seq)?;
         self.shared.cursor.store(seq, Ordering::Release);
         self.shared.oldest_ms.store(oldest_ms, Ordering::Release);
         let all = segments::list(&self.dir)?;
@@ -323,9 +329,15 @@ impl Spool {
                 let len = std::fs::metadata(&pair[0].path)
                     .map(|m| m.len())
                     .unwrap_or(0);
-                std::fs::remove_file(&pair[0].path)?;
-                self.shared.bytes.fetch_sub(len, Ordering::AcqRel);
-                deleted = true;
+                match std::fs::remove_file(&pair[0].path) {
+                    Ok(()) => {
+                        self.shared.bytes.fetch_sub(len, Ordering::AcqRel);
+                        deleted = true;
+                    }
+                    // The writer rolled it away itself (see `Writer`).
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => return Err(error),
+                }
             }
         }
         if deleted {
@@ -471,6 +483,33 @@ mod tests {
                 "{damage}: exactly the damaged entry"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_drained_spool_gives_its_segment_back_at_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 1 << 20, 1 << 20, 1024).unwrap();
+        fill(&spool, 3, 100).await;
+        spool.advance(2, 0).unwrap();
+        fill(&spool, 1, 100).await;
+        assert_eq!(
+            segments::list(dir.path()).unwrap().len(),
+            1,
+            "one left unforwarded: kept"
+        );
+        spool.advance(4, 0).unwrap();
+        assert_eq!(fill(&spool, 1, 10).await, [4]);
+        let left = segments::list(dir.path()).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].first_seq, 4, "the forwarded segment is gone");
+        assert_eq!(spool.stats().bytes, entry::encoded_len(10) as u64);
+        // The reader goes on from the new segment.
+        let entries = spool.reader(4).read(5, 10).unwrap();
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [4]);
+        drop(spool);
+        let reopened = Spool::open(dir.path(), 1 << 20, 1 << 20, 1024).unwrap();
+        assert_eq!(reopened.stats().depth, 1);
+        assert_eq!(fill(&reopened, 1, 10).await, [5]);
     }
 
     #[tokio::test]

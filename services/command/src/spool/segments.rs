@@ -160,7 +160,21 @@ impl Reader {
                     None => break,
                 },
             };
-            let mut file = File::open(&segment.path)?;
+            let mut file = match File::open(&segment.path) {
+                Ok(file) => file,
+                // Wholly forwarded and deleted by the writer (it rolls a
+                // drained spool onto a new segment): read on from there.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    match self.segment_holding_next()? {
+                        Some(next) if next.first_seq != segment.first_seq => {
+                            self.current = Some((next, 0));
+                            continue;
+                        }
+                        _ => break,
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            };
             file.seek(SeekFrom::Start(offset))?;
             let mut bytes = Vec::new();
             // A bounded window: entries are at most the request size limit.

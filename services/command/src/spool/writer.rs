@@ -83,6 +83,7 @@ impl Writer {
         if accepted.is_empty() {
             return;
         }
+        self.roll_if_drained(first_seq);
         let written = buf.len() as u64;
         match self.append(first_seq, &buf) {
             Ok(()) => {
@@ -113,6 +114,36 @@ impl Writer {
                 self.shared.healthy.store(false, Ordering::Release);
                 for request in accepted {
                     let _ = request.reply.send(Err(SpoolError::Io(error.kind())));
+                }
+            }
+        }
+    }
+
+    /// When everything spooled so far is in Kafka, deletes every segment so
+    /// the next append starts a new one. Otherwise the writer's segment,
+    /// which the forwarder never deletes, would keep its forwarded entries
+    /// until it reached the segment size: on a small or full disk, that space
+    /// is what new events need.
+    fn roll_if_drained(&mut self, next_seq: u64) {
+        if self.shared.cursor.load(Ordering::Acquire) < next_seq
+            || self.current.as_ref().is_some_and(|(_, len)| *len == 0)
+        {
+            return;
+        }
+        let Ok(all) = segments::list(&self.dir) else {
+            return;
+        };
+        self.current = None;
+        for segment in all {
+            let len = std::fs::metadata(&segment.path).map_or(0, |m| m.len());
+            match std::fs::remove_file(&segment.path) {
+                Ok(()) => {
+                    self.shared.bytes.fetch_sub(len, Ordering::AcqRel);
+                }
+                // The forwarder deleted it meanwhile.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(%error, path = %segment.path.display(), "Could not delete a forwarded spool segment; the forwarder deletes it later.");
                 }
             }
         }
