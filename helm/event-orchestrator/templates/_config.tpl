@@ -23,6 +23,13 @@ KAFKA_SSL_CA_LOCATION: {{ . | quote }}
 {{- end }}
 {{- end }}
 
+{{- define "eo.config.http" -}}
+{{- $h := .Values.http -}}
+HTTP_HEADER_READ_TIMEOUT_MS: {{ include "eo.envValue" $h.headerReadTimeoutMs }}
+HTTP_REQUEST_TIMEOUT_MS: {{ include "eo.envValue" $h.requestTimeoutMs }}
+HTTP_MAX_CONNECTIONS: {{ include "eo.envValue" $h.maxConnections }}
+{{- end }}
+
 {{- define "eo.config.telemetry" -}}
 {{- $t := .Values.telemetry -}}
 LOG_FORMAT: {{ $t.logFormat | quote }}
@@ -50,10 +57,12 @@ COMMAND_REQUEST_DEADLINE_MS: {{ include "eo.envValue" $c.requestDeadlineMs }}
 COMMAND_KAFKA_LINGER_MS: {{ include "eo.envValue" $c.kafkaLingerMs }}
 COMMAND_KAFKA_BATCH_BYTES: {{ include "eo.envValue" $c.kafkaBatchBytes }}
 COMMAND_KAFKA_MESSAGE_TIMEOUT_MS: {{ include "eo.envValue" $c.kafkaMessageTimeoutMs }}
+COMMAND_KAFKA_MESSAGE_MAX_BYTES: {{ include "eo.envValue" $c.kafkaMessageMaxBytes }}
 COMMAND_SPOOL_MAX_BYTES: {{ include "eo.envValue" $c.spoolMaxBytes }}
 COMMAND_SPOOL_SEGMENT_BYTES: {{ include "eo.envValue" $c.spoolSegmentBytes }}
 COMMAND_STATUS_BASE_URL: {{ include "eo.statusBaseUrl" . | quote }}
 {{ include "eo.config.kafka" . }}
+{{ include "eo.config.http" . }}
 {{ include "eo.config.telemetry" . }}
 {{- end }}
 
@@ -78,6 +87,7 @@ DISPATCHER_BACKOFF_BASE_MS: {{ include "eo.envValue" $c.backoffBaseMs }}
 DISPATCHER_BACKOFF_MAX_MS: {{ include "eo.envValue" $c.backoffMaxMs }}
 DISPATCHER_BRAND: {{ $c.brand | quote }}
 {{ include "eo.config.kafka" . }}
+{{ include "eo.config.http" . }}
 {{ include "eo.config.telemetry" . }}
 {{- end }}
 
@@ -89,10 +99,12 @@ QUERY_DB_MAX_CONNECTIONS: {{ include "eo.envValue" $c.dbMaxConnections }}
 QUERY_BATCH_MAX: {{ include "eo.envValue" $c.batchMax }}
 QUERY_BATCH_WAIT_MS: {{ include "eo.envValue" $c.batchWaitMs }}
 QUERY_WRITERS: {{ include "eo.envValue" $c.writers }}
+QUERY_WRITER_BUFFER_BYTES: {{ include "eo.envValue" $c.writerBufferBytes }}
 {{- with $c.traceUrlTemplate }}
 QUERY_TRACE_URL_TEMPLATE: {{ . | quote }}
 {{- end }}
 {{ include "eo.config.kafka" . }}
+{{ include "eo.config.http" . }}
 {{ include "eo.config.telemetry" . }}
 {{- end }}
 
@@ -104,6 +116,7 @@ SANDBOX_RATE_LIMIT_BURST: {{ include "eo.envValue" $c.rateLimitBurst }}
 SANDBOX_RATE_LIMIT_MODE: {{ $c.rateLimitMode | quote }}
 SANDBOX_WINDOW_MS: {{ include "eo.envValue" $c.windowMs }}
 SANDBOX_FAULTS: {{ $c.faults | quote }}
+{{ include "eo.config.http" . }}
 {{ include "eo.config.telemetry" . }}
 {{- end }}
 

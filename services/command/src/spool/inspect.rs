@@ -302,7 +302,12 @@ mod tests {
     async fn lists_and_exports_a_stopped_spool_damage_and_all_and_refuses_a_running_one() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path(), 1 << 20, 1 << 20, 1024).unwrap();
-        for payload in [spooled("e0"), spooled("e1"), spooled("e2"), b"junk".to_vec()] {
+        for payload in [
+            spooled("e0"),
+            spooled("e1"),
+            spooled("e2"),
+            b"junk".to_vec(),
+        ] {
             spool.append(payload, false).await.unwrap();
         }
         spool.advance(1, 0).unwrap();
@@ -346,7 +351,10 @@ mod tests {
     #[test]
     fn a_directory_that_is_no_spool_is_named_as_such() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(inspect(dir.path()), Err(InspectError::NotASpool(_))));
+        assert!(matches!(
+            inspect(dir.path()),
+            Err(InspectError::NotASpool(_))
+        ));
         assert!(matches!(
             inspect(&dir.path().join("missing")),
             Err(InspectError::Io { .. })
