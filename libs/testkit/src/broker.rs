@@ -80,6 +80,11 @@ impl Broker {
         self.dev_kafka(&["down"]);
     }
 
+    /// Crashes it: SIGKILL, no controlled shutdown.
+    pub fn kill(&self) {
+        self.dev_kafka(&["down", "--kill"]);
+    }
+
     fn dev_kafka(&self, args: &[&str]) {
         let mut command = Command::new(crate::repo_root().join("dev/kafka"));
         command

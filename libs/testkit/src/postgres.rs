@@ -59,6 +59,12 @@ impl Postgres {
         self.dev_postgres(&["down"]);
     }
 
+    /// Crashes it: an immediate shutdown, no checkpoint; the next start
+    /// recovers from the write-ahead log.
+    pub fn crash(&self) {
+        self.dev_postgres(&["down", "--immediate"]);
+    }
+
     fn dev_postgres(&self, args: &[&str]) {
         let mut command = Command::new(crate::repo_root().join("dev/postgres"));
         if self.tls_only {

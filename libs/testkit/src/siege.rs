@@ -244,3 +244,93 @@ async fn drip(
         }
     }
 }
+
+/// Slow clients kept up in the background against a running service: a
+/// batch of silent connections opened again each time the server cuts them,
+/// and drippers that reconnect when cut. For a fault suite's run, beside
+/// the real load.
+#[derive(Debug)]
+pub struct Harassment {
+    done: Arc<AtomicBool>,
+    tasks: JoinSet<()>,
+    silent_opened: Arc<AtomicU64>,
+    silent_cut: Arc<AtomicU64>,
+    drippers_cut: Arc<AtomicU64>,
+}
+
+/// What a harassment did.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Harassed {
+    /// Silent connections the server's port took.
+    pub silent_opened: u64,
+    /// Of those, cut off by the server.
+    pub silent_cut: u64,
+    /// Times a dripper was cut off and connected again.
+    pub drippers_cut: u64,
+}
+
+impl Harassment {
+    /// Starts `silent` silent connections and `drippers` drippers (sending
+    /// `head`, then `dripped` a byte per `every`) against `addr`.
+    pub fn start(
+        addr: SocketAddr,
+        silent: usize,
+        drippers: usize,
+        head: String,
+        dripped: Vec<u8>,
+        every: Duration,
+    ) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let (silent_opened, silent_cut, drippers_cut) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let mut tasks = JoinSet::new();
+        {
+            let (done, opened, cut) = (done.clone(), silent_opened.clone(), silent_cut.clone());
+            tasks.spawn(async move {
+                while !done.load(Ordering::Relaxed) {
+                    let batch = open_silent(addr, silent).await;
+                    opened.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    let count = batch.len();
+                    let (_, left_open) =
+                        await_cut_off(batch, Instant::now() + Duration::from_secs(30)).await;
+                    cut.fetch_add((count - left_open) as u64, Ordering::Relaxed);
+                    if count == 0 {
+                        // The service is down (a crash): try again shortly.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            });
+        }
+        for _ in 0..drippers {
+            tasks.spawn(drip(
+                addr,
+                head.clone(),
+                dripped.clone(),
+                every,
+                drippers_cut.clone(),
+                done.clone(),
+            ));
+        }
+        Self {
+            done,
+            tasks,
+            silent_opened,
+            silent_cut,
+            drippers_cut,
+        }
+    }
+
+    /// Stops every client and says what they did.
+    pub async fn stop(mut self) -> Harassed {
+        self.done.store(true, Ordering::Relaxed);
+        self.tasks.shutdown().await;
+        Harassed {
+            silent_opened: self.silent_opened.load(Ordering::Relaxed),
+            silent_cut: self.silent_cut.load(Ordering::Relaxed),
+            drippers_cut: self.drippers_cut.load(Ordering::Relaxed),
+        }
+    }
+}

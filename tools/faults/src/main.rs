@@ -15,7 +15,9 @@ mod report;
 mod run;
 mod sampler;
 mod schedule;
+mod spool_watch;
 mod stack;
+mod statuslog;
 mod verdict;
 
 use clap::Parser;
@@ -41,6 +43,9 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("Fault suite: first seed {seed}; replay with {command}");
     eprintln!("Starting the suite's own Kafka broker and Postgres ...");
     let platform = Platform::start().await?;
+    let stamp = time::OffsetDateTime::now_utc().format(time::macros::format_description!(
+        "[year][month][day]T[hour][minute][second]Z"
+    ))?;
     let mut reports = Vec::new();
     for n in 0..args.runs {
         let seed = seed + u64::from(n);
@@ -65,13 +70,21 @@ async fn main() -> anyhow::Result<()> {
         );
         if !report.passed() {
             eprintln!("  findings: {}", serde_json::to_string(&report.verdict)?);
+            if !report.spool_proven() {
+                eprintln!(
+                    "  spool: outages {:?}, depth after {:?}",
+                    report.spool_in_outages, report.spool_depth_after
+                );
+            }
             eprintln!("  logs: {}", report.work_dir.display());
         }
         reports.push(report);
+        // Written after every run, so a long series interrupted keeps what
+        // it proved so far.
+        if let Some(dir) = &args.results_dir {
+            report::write(dir, &stamp, &command, &reports)?;
+        }
     }
-    let stamp = time::OffsetDateTime::now_utc().format(time::macros::format_description!(
-        "[year][month][day]T[hour][minute][second]Z"
-    ))?;
     let markdown = match &args.results_dir {
         Some(dir) => report::write(dir, &stamp, &command, &reports)?,
         None => report::markdown(&stamp, &command, &reports),

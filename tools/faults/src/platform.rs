@@ -49,19 +49,23 @@ impl Platform {
         Ok(format!("{base}/{name}"))
     }
 
-    /// An orderly broker shutdown, `down` of silence, and a start.
-    pub(crate) async fn restart_broker(&self, down: Duration) -> anyhow::Result<()> {
+    /// Crashes the broker: SIGKILL, no controlled shutdown.
+    pub(crate) async fn kill_broker(&self) -> anyhow::Result<()> {
         let broker = self.broker.clone();
-        blocking(move || broker.stop()).await?;
-        tokio::time::sleep(down).await;
+        blocking(move || broker.kill()).await
+    }
+
+    /// Starts the broker again (recovering its log), waiting until it answers.
+    pub(crate) async fn start_broker(&self) -> anyhow::Result<()> {
         let broker = self.broker.clone();
         blocking(move || broker.up()).await
     }
 
-    /// A fast Postgres shutdown (sessions cut), `down` of silence, and a start.
-    pub(crate) async fn restart_postgres(&self, down: Duration) -> anyhow::Result<()> {
+    /// A Postgres crash (`immediate`: no checkpoint), `down` of silence, and
+    /// a start that recovers from the write-ahead log.
+    pub(crate) async fn crash_postgres(&self, down: Duration) -> anyhow::Result<()> {
         let postgres = self.postgres.clone();
-        blocking(move || postgres.stop()).await?;
+        blocking(move || postgres.crash()).await?;
         tokio::time::sleep(down).await;
         let postgres = self.postgres.clone();
         blocking(move || postgres.up()).await

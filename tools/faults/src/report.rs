@@ -37,8 +37,12 @@ pub(crate) fn markdown(stamp: &str, command: &str, runs: &[RunReport]) -> String
          Kafka broker and Postgres, the oracle's events sent at a steady rate while a seeded\n\
          schedule crashes, pauses and restarts things; then a drain and the checks.\n\
          Taken = 202s plus unanswered requests found in the read model (checked the same way).\n\n\
-         | seed | events | accepted | unanswered (found) | refused | faults | lost | invented | backwards | wrong status | payload mismatch | duplicates (bound) | ready after (s) | drained after (s) | fresh event delivered (s) | secrets in logs | result |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+         Backwards = rows found behind a status record (every record of the status topic is\n\
+         checked after the drain) or moving back between two looks (sampled during the run).\n\
+         Spool = the least of the deepest spool seen in each long broker outage (0 would mean an\n\
+         outage the spool did not take), and its depth after the drain.\n\n\
+         | seed | events | accepted | unanswered (found) | refused | faults | lost | invented | backwards | status records checked | wrong status | payload mismatch | duplicates (bound) | spool: outages, least max depth, after | disk filled | slow clients: silent cut / drippers cut | ready after (s) | drained after (s) | fresh event delivered (s) | secrets in logs | result |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     let mut totals = [0usize; 8];
     let mut worst_drain = 0f64;
@@ -48,7 +52,7 @@ pub(crate) fn markdown(stamp: &str, command: &str, runs: &[RunReport]) -> String
         let lost = v.lost.len() + v.missing_at_target.len();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {:.1} | {:.1} | {} | {} | {} |",
+            "| {} | {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {}, {}, {} | {} | {} / {} | {:.1} | {:.1} | {} | {} | {} |",
             run.seed,
             v.issued,
             v.accepted,
@@ -59,10 +63,22 @@ pub(crate) fn markdown(stamp: &str, command: &str, runs: &[RunReport]) -> String
             lost,
             v.invented.len(),
             v.backwards.len(),
+            run.status_records_checked,
             v.wrong_status.len() + v.poison_at_target.len(),
             v.mismatched.len(),
             v.duplicates,
             v.duplicate_bound,
+            run.spool_in_outages.len(),
+            run.spool_in_outages
+                .iter()
+                .map(|o| o.max_depth)
+                .min()
+                .map_or("-".to_owned(), |d| d.to_string()),
+            run.spool_depth_after
+                .map_or("?".to_owned(), |d| d.to_string()),
+            disk_filled(run),
+            run.slow_clients.silent_cut,
+            run.slow_clients.drippers_cut,
             run.ready_after_s,
             run.drained_after_s,
             run.fresh_delivered_s
@@ -102,5 +118,33 @@ pub(crate) fn markdown(stamp: &str, command: &str, runs: &[RunReport]) -> String
         worst_drain,
         worst_fresh,
     );
+    let mut by_kind: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for run in runs {
+        for (kind, count) in &run.duplicates_by_fault {
+            *by_kind.entry(kind).or_default() += count;
+        }
+    }
+    md += "\nRepeated deliveries (a second `delivered` status for one event and generation), \
+           by the kind of fault that last began before each, over all runs:\n\n\
+           | fault kind | repeated deliveries |\n|---|---|\n";
+    for (kind, count) in by_kind {
+        let _ = writeln!(md, "| {kind} | {count} |");
+    }
     md
+}
+
+/// Whether the run's disk fault filled the spool's disk and the spool then
+/// drained with the disk still full ("-" without one).
+fn disk_filled(run: &RunReport) -> &'static str {
+    let fills: Vec<bool> = run
+        .faults
+        .iter()
+        .filter(|done| done.fault == crate::schedule::Fault::FillSpoolDisk)
+        .map(|done| done.seen.disk_filled == Some(true) && done.seen.drained_full == Some(true))
+        .collect();
+    match fills.as_slice() {
+        [] => "-",
+        fills if fills.iter().all(|filled| *filled) => "yes, drained",
+        _ => "NO",
+    }
 }

@@ -20,8 +20,10 @@ use crate::oracle::{Answer, Oracle};
 use crate::platform::Platform;
 use crate::readmodel;
 use crate::sampler;
-use crate::schedule::{Profile, Schedule};
+use crate::schedule::{DuplicateWindows, Fault, Profile, Schedule};
+use crate::spool_watch::{self, OutageSpool};
 use crate::stack::{IN_FLIGHT_PER_PARTITION, Stack};
+use crate::statuslog;
 use crate::verdict::{self, Evidence, Item, Verdict};
 
 /// How long the pipeline may take to drain after the last fault.
@@ -50,6 +52,20 @@ pub(crate) struct RunReport {
     pub(crate) status_looks: u32,
     /// Secrets found in a service's log ("source key in command.log").
     pub(crate) secrets_in_logs: Vec<String>,
+    /// Slow clients kept up against the command service during the load.
+    pub(crate) slow_clients: orch_testkit::siege::Harassed,
+    /// Whether the spool's directory was a small tmpfs the disk fault fills.
+    pub(crate) spool_on_tmpfs: bool,
+    /// The spool in each long broker outage: it must have held events.
+    pub(crate) spool_in_outages: Vec<OutageSpool>,
+    /// The spool's depth after the drain: 0 when everything was forwarded.
+    pub(crate) spool_depth_after: Option<u64>,
+    /// Status records checked against the read model and its history.
+    pub(crate) status_records_checked: usize,
+    /// Status records whose step is missing from the stored history.
+    pub(crate) missing_history: Vec<String>,
+    /// Repeated deliveries, by the kind of fault that last began before each.
+    pub(crate) duplicates_by_fault: std::collections::BTreeMap<String, u64>,
     pub(crate) verdict: Verdict,
     pub(crate) work_dir: PathBuf,
 }
@@ -57,7 +73,53 @@ pub(crate) struct RunReport {
 impl RunReport {
     /// Whether the run upheld every invariant.
     pub(crate) fn passed(&self) -> bool {
-        self.verdict.passed() && self.fresh_delivered_s.is_some() && self.secrets_in_logs.is_empty()
+        self.verdict.passed()
+            && self.fresh_delivered_s.is_some()
+            && self.secrets_in_logs.is_empty()
+            && self.missing_history.is_empty()
+            && self.spool_proven()
+    }
+
+    /// Every long outage went through the spool, every fill filled the disk,
+    /// and the spool was empty at the end.
+    pub(crate) fn spool_proven(&self) -> bool {
+        self.spool_in_outages.iter().all(|o| o.max_depth > 0)
+            && self.spool_depth_after == Some(0)
+            && self
+                .faults
+                .iter()
+                .filter(|done| done.fault == Fault::FillSpoolDisk)
+                .all(|done| {
+                    done.seen.disk_filled == Some(true) && done.seen.drained_full == Some(true)
+                })
+    }
+}
+
+/// The spool's directory on a small tmpfs, so a broker outage can fill its
+/// disk; unmounted when dropped. `None` where mounting is not allowed.
+struct SpoolDisk(PathBuf);
+
+impl SpoolDisk {
+    fn mount(dir: &std::path::Path, bytes: u64) -> Option<Self> {
+        std::fs::create_dir_all(dir).ok()?;
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}")])
+            .arg("orch-faults-spool")
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then(|| Self(dir.to_owned()))
+    }
+}
+
+impl Drop for SpoolDisk {
+    fn drop(&mut self) {
+        // Lazy: a service killed on an error path may still hold it a moment.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
 }
 
@@ -66,7 +128,18 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
     let dir = args.work_dir.join(format!("run-{seed}"));
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     let oracle = Oracle::new(seed, args.events);
-    let schedule = Schedule::random(seed, args.profile);
+    // Small enough that an outage fills it in seconds at the run's rate.
+    let disk_bytes = match args.profile {
+        Profile::Long => 512 * 1024,
+        Profile::Short => 160 * 1024,
+    };
+    let spool_disk = SpoolDisk::mount(&dir.join("spool"), disk_bytes);
+    if spool_disk.is_none() {
+        eprintln!(
+            "  could not mount a tmpfs for the spool (not root?): no disk-full fault this run"
+        );
+    }
+    let schedule = Schedule::random(seed, args.profile, spool_disk.is_some());
     let database_url = platform.create_database(&format!("faults_{seed}")).await?;
     let mut stack = Stack::new(
         &args.bin_dir,
@@ -99,12 +172,36 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
     ));
 
     let urls = Urls::of(&stack);
+    let command_url = stack.command.base_url.clone();
     let keys = stack.keys.clone();
     let brand = stack.brand.clone();
     let target_admin = stack.target_admin();
     let stack = Arc::new(Mutex::new(stack));
     let spread = schedule.expected_duration();
     let start = Instant::now();
+    let began = time::OffsetDateTime::now_utc();
+    let (stop_watching, watching) = watch::channel(false);
+    let spool_watch = tokio::spawn(spool_watch::watch(
+        http.clone(),
+        command_url.clone(),
+        start,
+        watching,
+    ));
+    let command_addr: std::net::SocketAddr = command_url
+        .trim_start_matches("http://")
+        .parse()
+        .context("the command service's address")?;
+    let harassment = orch_testkit::siege::Harassment::start(
+        command_addr,
+        200,
+        50,
+        format!(
+            "POST /events HTTP/1.1\r\nHost: command\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n",
+            keys.source
+        ),
+        b"{\"id\": \"slow-client\"".to_vec(),
+        Duration::from_millis(500),
+    );
     let lane = |steps| {
         tokio::spawn(inject::run_lane(
             steps,
@@ -127,6 +224,7 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
         schedule.steps().count()
     );
     let answers = load::send_all(&http, &urls.events, &keys.source, &oracle, spread).await;
+    let slow_clients = harassment.stop().await;
     let mut faults = Vec::new();
     for lane in lanes {
         faults.extend(lane.await.context("a fault lane panicked")??);
@@ -163,35 +261,54 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
 
     let fresh_delivered_s = fresh_event(&http, &urls, &keys.source, &keys.reader, &oracle).await;
     let _ = stop_sampling.send(true);
+    let _ = stop_watching.send(true);
     let samples = sampler.await.context("the status sampler panicked")?;
+    let looks = spool_watch.await.context("the spool watcher panicked")?;
+    let spool_depth_after = inject::spool_state(&http, &command_url)
+        .await
+        .and_then(|(depth, _)| depth);
     let rows = readmodel::rows(&pool)
         .await
         .context("read the events table")?;
+    let history = statuslog::history(&pool)
+        .await
+        .context("read the event_history table")?;
+    let status_topic = orch_contracts::Topics::with_prefix(&format!("faults-{seed}.")).status;
+    let records = statuslog::read(&platform.bootstrap(), &status_topic).await;
+    let log_check = statuslog::check(&records, &rows, &history, &faults, began);
     let items = target_items(&http, &urls.graphql, &keys.target_token).await?;
     let duplicates = target_duplicates(&http, &urls.stats).await?;
     stack.stop().await;
     pool.close().await;
 
-    let disruptions = faults
+    let offered_per_s = oracle.events.len() as f64 / spread.as_secs_f64();
+    let windows = DuplicateWindows {
+        dispatcher: u64::from(IN_FLIGHT_PER_PARTITION) * u64::from(args.partitions),
+        command: offered_per_s.ceil().max(1.0) as u64,
+    };
+    let duplicate_bound = faults
         .iter()
-        .filter(|d| d.fault.disrupts_delivery())
-        .count() as u64;
+        .map(|done| done.fault.duplicate_bound(windows))
+        .sum();
+    let mut backwards = samples.backwards;
+    backwards.extend(log_check.behind);
     let verdict = verdict::judge(Evidence {
         oracle: &oracle,
         answers: &answers,
         rows: &rows,
         items: &items,
         brand: &brand,
-        backwards: samples.backwards,
+        backwards,
         duplicates,
-        duplicate_bound: u64::from(IN_FLIGHT_PER_PARTITION)
-            * u64::from(args.partitions)
-            * disruptions,
+        duplicate_bound,
     });
+    let spool_on_tmpfs = spool_disk.is_some();
+    drop(spool_disk);
     Ok(RunReport {
         seed,
         profile: args.profile,
-        offered_per_s: oracle.events.len() as f64 / spread.as_secs_f64(),
+        offered_per_s,
+        spool_in_outages: spool_watch::per_outage(&looks, &faults),
         schedule,
         faults,
         faulted_s,
@@ -200,6 +317,12 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
         fresh_delivered_s,
         status_looks: samples.looks,
         secrets_in_logs: secrets_in_logs(&dir, &keys.all())?,
+        slow_clients,
+        spool_on_tmpfs,
+        spool_depth_after,
+        status_records_checked: log_check.records,
+        missing_history: log_check.missing_history,
+        duplicates_by_fault: log_check.duplicates_by_fault,
         verdict,
         work_dir: dir,
     })

@@ -13,6 +13,11 @@ use serde::Serialize;
 /// group really evicts the paused member.
 pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The command service's producer message timeout in the suite's stack: a
+/// broker outage longer than this sends every record of it through the
+/// spool's re-send path, not the producer's own retries.
+pub(crate) const MESSAGE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// How long the faults last and how many there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,14 +43,29 @@ pub(crate) enum Service {
 pub(crate) enum Fault {
     /// SIGKILL one service, restart it after the hold.
     Kill { service: Service },
+    /// SIGKILL two services at once, restart them after the hold.
+    KillTwo { first: Service, second: Service },
     /// SIGKILL command, dispatcher and query at once, restart them after the hold.
     KillAll,
     /// SIGSTOP the dispatcher for the hold (longer than the session timeout), then SIGCONT.
     PauseDispatcher,
-    /// Stop the broker, start it again after the hold.
-    RestartBroker,
-    /// Stop Postgres, start it again after the hold.
-    RestartPostgres,
+    /// SIGKILL the broker (a crash, no controlled shutdown), start it again
+    /// after the hold, which outlasts the producer's message timeout.
+    CrashBroker,
+    /// Stop Postgres `immediate` (a crash: no checkpoint, WAL recovery at the
+    /// next start), start it again after the hold.
+    CrashPostgres,
+    /// Crash the broker; a third of the way into the outage SIGKILL the
+    /// command service (its spool holding events) and restart it while the
+    /// broker is still down.
+    KillCommandDuringBrokerOutage,
+    /// Make the target answer every request 503, then SIGKILL the
+    /// dispatcher mid-failure and restart it before the target recovers.
+    KillDispatcherWhileTargetFails,
+    /// Crash the broker and keep it down until the command service's spool
+    /// disk (a small tmpfs) is full and the spool reports unhealthy, or the
+    /// hold ends; then start it again.
+    FillSpoolDisk,
     /// The target answers this share of requests 503 for the hold.
     TargetErrors { share: f64 },
     /// The target answers this share of requests 429 for the hold.
@@ -74,16 +94,57 @@ pub(crate) const HOSTILE_ANSWERS: &[&str] = &[
     r#"{"kind":"reset_mid_body"}"#,
 ];
 
+/// What a fault can make happen twice, from which the run's duplicate bound
+/// is summed fault by fault.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DuplicateWindows {
+    /// Deliveries in flight when the dispatcher loses its partitions
+    /// uncommitted: in-flight window × partitions.
+    pub(crate) dispatcher: u64,
+    /// Records the producer had handed to Kafka but the spool had not yet
+    /// marked forwarded when the command service died or the broker went
+    /// away: the events offered in one producer round trip (a second).
+    pub(crate) command: u64,
+}
+
 impl Fault {
-    /// Whether this fault may make work be done twice: the dispatcher loses
-    /// its partitions with events in flight, or the command service's spool
-    /// forwards records again whose hand-over it had not yet noted.
-    pub(crate) fn disrupts_delivery(&self) -> bool {
+    /// The duplicate deliveries this fault can cause, at most: a command
+    /// kill re-sends only what its spool had not marked (never a dispatcher
+    /// redelivery); a dispatcher kill or pause, or a broker crash (commits
+    /// lost), redelivers the in-flight window; Postgres, query and target
+    /// faults cause none (the sandbox creates nothing on an injected failure).
+    pub(crate) fn duplicate_bound(&self, windows: DuplicateWindows) -> u64 {
+        let kill = |service: &Service| match service {
+            Service::Command => windows.command,
+            Service::Dispatcher => windows.dispatcher,
+            Service::Query => 0,
+        };
         match self {
-            Fault::Kill { service } => *service != Service::Query,
-            Fault::KillAll | Fault::PauseDispatcher | Fault::RestartBroker => true,
-            _ => false,
+            Fault::Kill { service } => kill(service),
+            Fault::KillTwo { first, second } => kill(first) + kill(second),
+            Fault::KillAll => windows.command + windows.dispatcher,
+            Fault::PauseDispatcher | Fault::KillDispatcherWhileTargetFails => windows.dispatcher,
+            Fault::CrashBroker | Fault::FillSpoolDisk => windows.command + windows.dispatcher,
+            Fault::KillCommandDuringBrokerOutage => 2 * windows.command + windows.dispatcher,
+            _ => 0,
         }
+    }
+
+    /// Whether the broker is down longer than the producer's message
+    /// timeout: the spool must then hold events, and forward all of them.
+    pub(crate) fn is_long_broker_outage(&self) -> bool {
+        matches!(
+            self,
+            Fault::CrashBroker | Fault::KillCommandDuringBrokerOutage | Fault::FillSpoolDisk
+        )
+    }
+
+    /// The fault's kind, for the per-kind figures.
+    pub(crate) fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|value| value["kind"].as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 }
 
@@ -109,7 +170,8 @@ pub(crate) struct Schedule {
 
 impl Schedule {
     /// The schedule for `seed`: the same seed always gives the same schedule.
-    pub(crate) fn random(seed: u64, profile: Profile) -> Self {
+    /// `disk_can_fill` adds the spool-disk fault (the suite mounted a tmpfs).
+    pub(crate) fn random(seed: u64, profile: Profile, disk_can_fill: bool) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let scale = match profile {
             Profile::Long => 1.0,
@@ -132,10 +194,30 @@ impl Schedule {
             },
             Fault::KillAll,
             Fault::PauseDispatcher,
-            Fault::RestartBroker,
-            Fault::RestartPostgres,
+            Fault::CrashBroker,
+            Fault::CrashPostgres,
+            Fault::KillCommandDuringBrokerOutage,
+            Fault::KillDispatcherWhileTargetFails,
         ];
+        let services = [Service::Command, Service::Dispatcher, Service::Query];
+        let first = rng.gen_range(0..services.len());
+        let second = (first + rng.gen_range(1..services.len())) % services.len();
+        faults.push(Fault::KillTwo {
+            first: services[first],
+            second: services[second],
+        });
+        if disk_can_fill {
+            faults.push(Fault::FillSpoolDisk);
+        }
         faults.shuffle(&mut rng);
+        // Unscaled: an outage within the message timeout proves nothing about the spool.
+        let long_outage = |rng: &mut StdRng| {
+            let timeout = MESSAGE_TIMEOUT.as_millis() as u64;
+            match profile {
+                Profile::Long => rng.gen_range(timeout + 4_000..=timeout + 12_000),
+                Profile::Short => rng.gen_range(timeout + 2_000..=timeout + 4_000),
+            }
+        };
         let processes = faults
             .into_iter()
             .map(|fault| {
@@ -145,7 +227,13 @@ impl Schedule {
                         let timeout = SESSION_TIMEOUT.as_millis() as u64;
                         rng.gen_range(timeout + 1_500..=timeout + 6_000)
                     }
-                    Fault::RestartBroker | Fault::RestartPostgres => ms(&mut rng, 1_000, 5_000),
+                    Fault::CrashBroker | Fault::KillCommandDuringBrokerOutage => {
+                        long_outage(&mut rng)
+                    }
+                    // The most it may take; it ends early once the disk is full.
+                    Fault::FillSpoolDisk => 45_000,
+                    Fault::CrashPostgres => ms(&mut rng, 1_000, 5_000),
+                    Fault::KillDispatcherWhileTargetFails => ms(&mut rng, 2_000, 5_000),
                     _ => ms(&mut rng, 300, 3_000),
                 };
                 Step {
@@ -214,8 +302,12 @@ impl Schedule {
                 .sum::<u64>()
         };
         let processes = lane(&self.processes, &|fault| match fault {
-            Fault::RestartBroker => 12_000,
-            Fault::RestartPostgres => 3_000,
+            // The broker's start; the disk fault usually ends before its
+            // hold, so the load runs on a little past the last fault.
+            Fault::CrashBroker | Fault::KillCommandDuringBrokerOutage | Fault::FillSpoolDisk => {
+                12_000
+            }
+            Fault::CrashPostgres => 3_000,
             _ => 1_500,
         });
         let target = lane(&self.target, &|_| 0);
@@ -238,15 +330,15 @@ mod tests {
 
     #[test]
     fn a_seed_always_gives_the_same_schedule_and_seeds_differ() {
-        let a = Schedule::random(42, Profile::Long);
-        assert_eq!(a, Schedule::random(42, Profile::Long));
-        assert_ne!(a, Schedule::random(43, Profile::Long));
+        let a = Schedule::random(42, Profile::Long, true);
+        assert_eq!(a, Schedule::random(42, Profile::Long, true));
+        assert_ne!(a, Schedule::random(43, Profile::Long, true));
     }
 
     #[test]
-    fn every_run_has_every_fault_and_pauses_outlast_the_session() {
+    fn every_run_has_every_fault_and_pauses_and_outages_outlast_their_timeouts() {
         for seed in 0..50 {
-            let schedule = Schedule::random(seed, Profile::Short);
+            let schedule = Schedule::random(seed, Profile::Short, true);
             let kinds: Vec<String> = schedule
                 .steps()
                 .map(|s| {
@@ -259,10 +351,14 @@ mod tests {
                 .collect();
             for kind in [
                 "Kill",
+                "KillTwo",
                 "KillAll",
                 "PauseDispatcher",
-                "RestartBroker",
-                "RestartPostgres",
+                "CrashBroker",
+                "CrashPostgres",
+                "KillCommandDuringBrokerOutage",
+                "KillDispatcherWhileTargetFails",
+                "FillSpoolDisk",
                 "TargetErrors",
                 "TargetRateLimited",
                 "TargetSlow",
@@ -286,6 +382,43 @@ mod tests {
                 .find(|s| s.fault == Fault::PauseDispatcher)
                 .unwrap();
             assert!(pause.hold_ms > SESSION_TIMEOUT.as_millis() as u64);
+            for outage in schedule
+                .processes
+                .iter()
+                .filter(|s| s.fault.is_long_broker_outage())
+            {
+                assert!(outage.hold_ms > MESSAGE_TIMEOUT.as_millis() as u64 + 1_000);
+            }
+            let two = schedule
+                .processes
+                .iter()
+                .find_map(|s| match s.fault {
+                    Fault::KillTwo { first, second } => Some((first, second)),
+                    _ => None,
+                })
+                .unwrap();
+            assert_ne!(two.0, two.1, "two different services");
         }
+    }
+
+    #[test]
+    fn a_command_kill_bounds_no_dispatcher_redelivery() {
+        let windows = DuplicateWindows {
+            dispatcher: 192,
+            command: 20,
+        };
+        let command = Fault::Kill {
+            service: Service::Command,
+        };
+        assert_eq!(command.duplicate_bound(windows), 20);
+        assert_eq!(Fault::CrashPostgres.duplicate_bound(windows), 0);
+        assert_eq!(
+            Fault::KillTwo {
+                first: Service::Dispatcher,
+                second: Service::Query
+            }
+            .duplicate_bound(windows),
+            192
+        );
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct Stack {
     pub(crate) target: Process,
     pub(crate) keys: Keys,
     pub(crate) brand: String,
+    /// The command service's spool directory (a tmpfs when the run mounted one).
+    pub(crate) spool_dir: std::path::PathBuf,
     poison_prefix: String,
 }
 
@@ -97,6 +99,10 @@ impl Stack {
                 format!("http://127.0.0.1:{query_port}"),
             ),
             ("COMMAND_SPOOL_DIR", dir.join("spool").display().to_string()),
+            (
+                "COMMAND_KAFKA_MESSAGE_TIMEOUT_MS",
+                crate::schedule::MESSAGE_TIMEOUT.as_millis().to_string(),
+            ),
         ]);
         let mut dispatcher_env = kafka();
         dispatcher_env.extend([
@@ -181,6 +187,7 @@ impl Stack {
             ),
             keys,
             brand,
+            spool_dir: dir.join("spool"),
             poison_prefix: poison_prefix.to_owned(),
         }
     }

@@ -58,7 +58,22 @@ async fn a_30_s_broker_outage_and_a_crash_lose_no_accepted_event_and_every_answe
     let outage_started = Instant::now();
     eprintln!("outage test: broker stopped at {:?}", test_start.elapsed());
     tokio::time::sleep(Duration::from_secs(10)).await;
-    // A crash in the middle of the outage: what the spool holds must survive it.
+    // A crash in the middle of the outage: what the spool holds must survive
+    // it. The fault fired only if the spool does hold events now.
+    let ready: serde_json::Value = reqwest::get(format!("{}/ready", process.url))
+        .await
+        .expect("the command service answers /ready")
+        .json()
+        .await
+        .expect("/ready is JSON");
+    let held_at_kill = ready["spool"]["depth"].as_u64().unwrap_or(0);
+    eprintln!("outage test: the spool holds {held_at_kill} events at the kill");
+    assert!(
+        held_at_kill > 0,
+        "the spool held nothing at the kill: {ready}"
+    );
+    assert_eq!(ready["kafka"], "unreachable", "{ready}");
+    let outage_seen_at = test_start.elapsed();
     process.kill();
     eprintln!(
         "outage test: command service killed at {:?}",
@@ -124,6 +139,18 @@ async fn a_30_s_broker_outage_and_a_crash_lose_no_accepted_event_and_every_answe
         unexpected.is_empty(),
         "only 202 or 503, got {:?}",
         unexpected.first()
+    );
+    // Kafka was down from the stop until the kill: every 202 in that stretch
+    // came from the spool.
+    let outage_began = outage_started.duration_since(test_start);
+    let spooled_202s = answered
+        .iter()
+        .filter(|s| s.status == Some(202) && s.at > outage_began && s.at < outage_seen_at)
+        .count();
+    eprintln!("outage test: {spooled_202s} answered 202 from the spool while Kafka was down");
+    assert!(
+        spooled_202s > 0,
+        "no event was accepted into the spool during the outage"
     );
     let refused = answered.iter().filter(|s| s.status == Some(503)).count();
     eprintln!("outage test: {refused} answered 503 (not durable within the deadline)");
