@@ -73,6 +73,53 @@ impl SiegeReport {
             .max()
             .unwrap_or_default()
     }
+
+    /// Prints the figures, then fails the test unless the server withstood
+    /// the siege: the silent connections took all the room it gives clients
+    /// (its open-file limit `open_files` less 256 kept for itself; a few
+    /// slots may still be held by start-up health checks), so the fault
+    /// fired; all were cut in time; the drippers were cut and came back;
+    /// every real request got `answer` in < 500 ms; RSS stayed under
+    /// `rss_ceiling_kib`.
+    pub fn assert_withstood(
+        &self,
+        service: &str,
+        open_files: u32,
+        answer: u16,
+        rss_ceiling_kib: u64,
+    ) {
+        eprintln!(
+            "slow clients ({service}): {} silent connected, all cut after {:?}, {} drippers cut and back, {} real, slowest {:?}, RSS {} -> peak {} KiB",
+            self.silent_connected,
+            self.silent_cut_after,
+            self.drippers_cut,
+            self.real.len(),
+            self.real_slowest(),
+            self.rss_before_kib,
+            self.rss_peak_kib,
+        );
+        assert!(
+            self.silent_connected as u64 + 256 + 16 >= u64::from(open_files),
+            "only {} silent connections got through",
+            self.silent_connected
+        );
+        assert_eq!(
+            self.silent_left_open, 0,
+            "silent connections outlived the cut-off"
+        );
+        assert!(self.drippers_cut > 0, "the drippers were never cut off");
+        assert_eq!(
+            self.real_answered(answer, Duration::from_millis(500)),
+            self.real.len(),
+            "every real request answered {answer} in < 500 ms: {:?}",
+            self.real
+        );
+        assert!(
+            self.rss_peak_kib <= rss_ceiling_kib,
+            "RSS peaked at {} KiB",
+            self.rss_peak_kib
+        );
+    }
 }
 
 /// The resident memory of process `pid`, in KiB (0 when it cannot be read).
