@@ -25,8 +25,15 @@ impl Drop for Target {
 }
 
 pub(crate) async fn spawn_target(rate: u32, faults: Faults) -> Target {
+    spawn_target_with_burst(rate, 0, faults).await
+}
+
+/// A target whose limiter allows `burst` requests ahead of its rate (0: a
+/// second's worth).
+pub(crate) async fn spawn_target_with_burst(rate: u32, burst: u32, faults: Faults) -> Target {
     let app = Application::build(SandboxConfig {
         faults,
+        rate_limit_burst: burst,
         ..SandboxConfig::local(rate)
     })
     .await
