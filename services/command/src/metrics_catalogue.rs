@@ -12,8 +12,10 @@ pub(crate) fn register() {
     for reason in ["deadline", "not_durable"] {
         metrics::counter!("events_rejected_total", "reason" => reason).absolute(0);
     }
-    for reason in ["corrupt", "io"] {
-        metrics::counter!("spool_read_failures_total", "reason" => reason).absolute(0);
+    // Damage is quarantined (`spool_quarantined_total`), not a read failure.
+    metrics::counter!("spool_read_failures_total", "reason" => "io").absolute(0);
+    for kind in crate::spool::QuarantineKind::ALL {
+        metrics::counter!("spool_quarantined_total", "kind" => kind.as_str()).absolute(0);
     }
     metrics::counter!("produce_errors_total").absolute(0);
     metrics::counter!("spool_forwarded_total").absolute(0);

@@ -34,6 +34,14 @@ pub enum QuarantineKind {
 }
 
 impl QuarantineKind {
+    /// Every kind.
+    pub const ALL: [QuarantineKind; 4] = [
+        QuarantineKind::Corrupt,
+        QuarantineKind::Torn,
+        QuarantineKind::Undecodable,
+        QuarantineKind::Refused,
+    ];
+
     /// A bounded name, fit for a metric label.
     pub fn as_str(self) -> &'static str {
         match self {
