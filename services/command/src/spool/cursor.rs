@@ -87,8 +87,10 @@ pub(crate) fn load(dir: &Path) -> io::Result<u64> {
 
 /// The cursor in `file` and the slot holding it (`None` for the text format).
 fn read(file: &File) -> io::Result<(u64, Option<usize>)> {
+    // Never more than the file's own size: a file grown by damage or by
+    // hand must not be read whole.
     let mut bytes = Vec::new();
-    io::Read::read_to_end(&mut &*file, &mut bytes)?;
+    io::Read::read_to_end(&mut io::Read::take(file, FILE_LEN), &mut bytes)?;
     let slots: Vec<(usize, u64)> = SLOT_AT
         .iter()
         .enumerate()
