@@ -1,9 +1,10 @@
-//! Test support for the integration tests, against the real broker and
-//! database that `dev/platform up` starts. Each test makes its own namespace
+//! Test support for the integration tests, against the real broker,
+//! database and object store that `dev/platform up` starts. Each test makes its own namespace
 //! (topic prefix, groups, database) so tests never collide.
 
 mod broker;
 mod kafka;
+pub mod objects;
 mod postgres;
 pub mod siege;
 

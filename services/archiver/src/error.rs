@@ -1,0 +1,19 @@
+/// Why the archiver could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The topics could not be created or checked.
+    #[error("could not prepare the Kafka topics")]
+    Topics(#[from] orch_kafka::TopicSetupError),
+    /// The consumer could not be created or subscribed.
+    #[error("could not set up the Kafka consumer")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    /// The object store client could not be built.
+    #[error("could not set up the object store")]
+    Objects(#[from] orch_objects::ObjectsError),
+    /// A setting is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The health listener could not be bound or served.
+    #[error("could not serve HTTP")]
+    Http(#[from] std::io::Error),
+}
