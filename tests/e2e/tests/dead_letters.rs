@@ -1,4 +1,5 @@
 use orch_contracts::DeadLetterRecord;
+use orchctl::dead_letters::{ArchiveArgs, LetterFilter, Source};
 use orchctl::redrive::{RedriveArgs, redrive};
 use rdkafka::Message;
 
@@ -50,15 +51,23 @@ async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_b
     pipeline.clear_target_faults().await;
 
     let args = RedriveArgs {
-        ids: vec!["second-round".into()],
-        since: None,
-        until: None,
+        filter: LetterFilter {
+            ids: vec!["second-round".into()],
+            ..LetterFilter::default()
+        },
         dry_run: true,
+        archive: ArchiveArgs::default(),
         kafka: pipeline.kafka.clone(),
     };
     let dry = redrive(&args).await.unwrap();
-    assert_eq!((dry.read, dry.applied), (2, false));
-    assert_eq!(dry.redriven, [("second-round".to_owned(), 1)]);
+    assert_eq!(
+        (dry.from_topic, dry.archive_read, dry.applied),
+        (1, false, false)
+    );
+    assert_eq!(
+        dry.redriven,
+        [("second-round".to_owned(), 1, Source::Topic)]
+    );
     let done = redrive(&RedriveArgs {
         dry_run: false,
         ..args

@@ -1,9 +1,11 @@
 //! End-to-end tests: every service in-process on port 0, talking through the
-//! real Kafka broker and the real Postgres that `dev/platform up` starts.
+//! real Kafka broker, the real Postgres and the object store that
+//! `dev/platform up` starts.
 //! Each test gets its own topic prefix, consumer groups and database.
 
 mod support;
 
+mod archive_redrive;
 mod dead_letters;
 mod hostile_input;
 mod kafka_security;

@@ -35,10 +35,12 @@ async fn a_rebuild_from_the_log_reproduces_the_live_model_in_every_column() {
     pipeline.await_status("refused", "dead_lettered").await;
     pipeline.clear_target_faults().await;
     orchctl::redrive::redrive(&orchctl::redrive::RedriveArgs {
-        ids: vec!["refused".into()],
-        since: None,
-        until: None,
+        filter: orchctl::dead_letters::LetterFilter {
+            ids: vec!["refused".into()],
+            ..Default::default()
+        },
         dry_run: false,
+        archive: Default::default(),
         kafka: pipeline.kafka.clone(),
     })
     .await

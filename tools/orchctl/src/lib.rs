@@ -1,7 +1,9 @@
 //! The operations behind `orchctl`, as a library so tests drive them against
 //! the real broker exactly as the command line does.
 
+pub mod dead_letters;
 pub mod delivery;
+pub mod dlq_list;
 pub mod groups;
 pub mod offsets;
 pub mod probe;

@@ -4,7 +4,7 @@ mod event;
 mod hash_key;
 
 use clap::{Parser, Subcommand};
-use orchctl::{delivery, groups, probe, rebuild, redrive, replay, spool};
+use orchctl::{delivery, dlq_list, groups, probe, rebuild, redrive, replay, spool};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
@@ -25,7 +25,7 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// List consumer groups, their members, and lag per partition.
     Groups(groups::GroupsArgs),
-    /// Work with the dead-letter topic.
+    /// Work with dead letters: the DLQ topic and its archive in object storage.
     #[command(subcommand)]
     Dlq(DlqCommand),
     /// Work with the read model in Postgres.
@@ -80,7 +80,13 @@ enum ProjectionCommand {
 
 #[derive(Debug, Subcommand)]
 enum DlqCommand {
-    /// Re-publish dead-lettered events (by id or time) with the next replay
+    /// List dead letters by time, reason and error kind, from the topic and
+    /// the archive together.
+    List(dlq_list::ListArgs),
+    /// Show every dead letter of one event, each round, as JSON.
+    Show(dlq_list::ShowArgs),
+    /// Re-publish dead-lettered events (by id, time or reason; from the topic
+    /// or, when it no longer holds them, the archive) with the next replay
     /// generation, for another round of delivery (`--dry-run` first).
     Redrive(redrive::RedriveArgs),
 }
@@ -98,6 +104,8 @@ async fn main() -> anyhow::Result<()> {
             replay::print(&plan);
             Ok(())
         }
+        Command::Dlq(DlqCommand::List(args)) => dlq_list::list(&args).await,
+        Command::Dlq(DlqCommand::Show(args)) => dlq_list::show(&args).await,
         Command::Dlq(DlqCommand::Redrive(args)) => {
             let report = redrive::redrive(&args).await?;
             redrive::print(&report);

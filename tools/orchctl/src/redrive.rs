@@ -2,35 +2,27 @@
 //! with the next replay generation, for another round of delivery once the
 //! cause is fixed. The dead letters stay where they are: the DLQ is a record.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Context;
-use orch_contracts::{DeadLetterRecord, RawEventRecord};
-use orch_kafka::{BaseConsumer, FutureProducer};
-use rdkafka::consumer::Consumer;
+use orch_contracts::RawEventRecord;
+use orch_kafka::FutureProducer;
 use rdkafka::producer::{FutureRecord, Producer};
-use rdkafka::{Message, Offset, TopicPartitionList};
-use time::OffsetDateTime;
 
-use crate::offsets::{self, KAFKA_TIMEOUT};
-use crate::parse_time;
+use crate::dead_letters::{self, ArchiveArgs, LetterFilter, Source};
+use crate::offsets::KAFKA_TIMEOUT;
 
 /// Arguments of `orchctl dlq redrive`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RedriveArgs {
-    /// Only these event ids (repeat the flag for more).
-    #[arg(long = "id")]
-    pub ids: Vec<String>,
-    /// Only events dead-lettered at or after this RFC 3339 time.
-    #[arg(long, value_parser = parse_time)]
-    pub since: Option<OffsetDateTime>,
-    /// Only events dead-lettered before this RFC 3339 time.
-    #[arg(long, value_parser = parse_time)]
-    pub until: Option<OffsetDateTime>,
+    #[command(flatten)]
+    pub filter: LetterFilter,
     /// Print what would be re-published and publish nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub archive: ArchiveArgs,
     #[command(flatten)]
     pub kafka: orch_kafka::KafkaConfig,
 }
@@ -38,50 +30,58 @@ pub struct RedriveArgs {
 /// What a redrive did or, with `--dry-run`, would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RedriveReport {
-    /// Dead letters read from the topic.
-    pub read: usize,
-    /// Records in the DLQ that are not dead letters (unreadable raw copies).
+    /// Wanted dead letters read from the topic.
+    pub from_topic: usize,
+    /// Wanted dead letters read from the archive (gone from the topic).
+    pub from_archive: usize,
+    /// Whether the archive was read at all.
+    pub archive_read: bool,
+    /// Records that are not dead letters (unreadable raw copies).
     pub unreadable: usize,
-    /// (event id, new generation) re-published, or to be.
-    pub redriven: Vec<(String, u32)>,
+    /// (event id, new generation, where its letter was) re-published, or to be.
+    pub redriven: Vec<(String, u32, Source)>,
     pub applied: bool,
 }
 
-impl RedriveArgs {
-    fn wants(&self, letter: &DeadLetterRecord) -> bool {
-        (self.ids.is_empty() || self.ids.contains(&letter.id))
-            && self
-                .since
-                .is_none_or(|since| letter.dead_lettered_at >= since)
-            && self
-                .until
-                .is_none_or(|until| letter.dead_lettered_at < until)
-    }
-}
-
-/// Reads the DLQ up to its current end and re-publishes the chosen events.
+/// Reads the DLQ (and the archive) and re-publishes the newest letter of
+/// each chosen event with the next generation.
 pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
     let topics = args.kafka.topics();
-    let (letters, read, unreadable) = {
-        let args = args.clone();
-        tokio::task::spawn_blocking(move || read_dead_letters(&args)).await??
-    };
+    let letters = dead_letters::read(&args.kafka, &args.archive, &args.filter).await?;
     let mut report = RedriveReport {
-        read,
-        unreadable,
+        from_topic: letters.count(Source::Topic),
+        from_archive: letters.count(Source::Archive),
+        archive_read: letters.archive_read,
+        unreadable: letters.unreadable,
         ..RedriveReport::default()
     };
-    let chosen: Vec<RawEventRecord> = letters
+    // The newest generation of each id: an event dead-lettered again after
+    // a redrive goes round once more, from its latest letter.
+    let mut newest: BTreeMap<String, dead_letters::Found> = BTreeMap::new();
+    for found in letters.found {
+        let newer = newest
+            .get(&found.letter.id)
+            .is_none_or(|held| held.letter.event.generation <= found.letter.event.generation);
+        if newer {
+            newest.insert(found.letter.id.clone(), found);
+        }
+    }
+    let chosen: Vec<(RawEventRecord, Source)> = newest
         .into_values()
-        .filter(|letter| args.wants(letter))
-        .map(|letter| RawEventRecord {
-            generation: letter.event.generation + 1,
-            ..letter.event
+        .map(|found| {
+            let event = found.letter.event;
+            (
+                RawEventRecord {
+                    generation: event.generation + 1,
+                    ..event
+                },
+                found.source,
+            )
         })
         .collect();
     report.redriven = chosen
         .iter()
-        .map(|e| (e.id.clone(), e.generation))
+        .map(|(e, source)| (e.id.clone(), e.generation, *source))
         .collect();
     if args.dry_run || chosen.is_empty() {
         return Ok(report);
@@ -93,7 +93,7 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
         .set("acks", "all")
         .create_with_context(args.kafka.auth_context())
         .context("Could not create a Kafka producer")?;
-    for (done, event) in chosen.iter().enumerate() {
+    for (done, (event, _)) in chosen.iter().enumerate() {
         let payload = orch_contracts::to_json(event);
         // A redrive is a new attempt at the event: its own trace, while the
         // record keeps the trace id the event was accepted with.
@@ -123,63 +123,19 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
     Ok(report)
 }
 
-/// The newest dead letter of each event id, read from the start of the DLQ
-/// to the end it had when the read began; plus counts read and unreadable.
-fn read_dead_letters(
-    args: &RedriveArgs,
-) -> anyhow::Result<(BTreeMap<String, DeadLetterRecord>, usize, usize)> {
-    let topic = args.kafka.topics().dlq;
-    let consumer: BaseConsumer = offsets::group_handle(&args.kafka, "orchctl-redrive")?;
-    let partitions = offsets::partition_offsets(&consumer, &topic)?;
-    let mut assignment = TopicPartitionList::new();
-    let mut pending = BTreeSet::new();
-    for p in &partitions {
-        if p.high > p.low {
-            assignment.add_partition_offset(&topic, p.partition, Offset::Offset(p.low))?;
-            pending.insert(p.partition);
-        }
-    }
-    consumer.assign(&assignment)?;
-    let ends: BTreeMap<i32, i64> = partitions.iter().map(|p| (p.partition, p.high)).collect();
-    let (mut letters, mut read, mut unreadable) = (BTreeMap::new(), 0, 0);
-    while !pending.is_empty() {
-        let Some(message) = consumer.poll(KAFKA_TIMEOUT) else {
-            anyhow::bail!("The DLQ stopped answering before its end was reached");
-        };
-        let message = message?;
-        let partition = message.partition();
-        if message.offset() + 1 >= ends[&partition] {
-            pending.remove(&partition);
-        }
-        if message.offset() >= ends[&partition] {
-            continue;
-        }
-        match serde_json::from_slice::<DeadLetterRecord>(message.payload().unwrap_or_default()) {
-            Ok(letter) => {
-                read += 1;
-                let newer = letters
-                    .get(&letter.id)
-                    .is_none_or(|held: &DeadLetterRecord| {
-                        held.event.generation <= letter.event.generation
-                    });
-                if newer {
-                    letters.insert(letter.id.clone(), letter);
-                }
-            }
-            Err(_) => unreadable += 1,
-        }
-        if read % 10_000 == 0 && read > 0 {
-            eprintln!("read {read} dead letters");
-        }
-    }
-    Ok((letters, read, unreadable))
-}
-
 /// Prints the report.
 pub fn print(report: &RedriveReport) {
+    let archive = if report.archive_read {
+        format!(
+            ", {} more from the archive (gone from the topic)",
+            report.from_archive
+        )
+    } else {
+        " (the archive was not read: OBJECT_STORE_BUCKET is not set)".into()
+    };
     println!(
-        "Read {} dead letter(s){}.",
-        report.read,
+        "Read {} wanted dead letter(s) from the topic{archive}{}.",
+        report.from_topic,
         if report.unreadable > 0 {
             format!(
                 " and {} unreadable raw record(s), which cannot be redriven (inspect them with kafka-console-consumer)",
@@ -195,7 +151,7 @@ pub fn print(report: &RedriveReport) {
         "Would re-publish (dry run)"
     };
     println!("{verb} {} event(s):", report.redriven.len());
-    for (id, generation) in &report.redriven {
-        println!("  {id}  generation {generation}");
+    for (id, generation, source) in &report.redriven {
+        println!("  {id}  generation {generation}  (from the {source})");
     }
 }
