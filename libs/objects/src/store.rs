@@ -14,9 +14,10 @@ use secrecy::{ExposeSecret, SecretString};
 /// through our configuration.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ObjectStoreConfig {
-    /// The bucket that holds the DLQ archive and the export files.
+    /// The bucket that holds the DLQ archive and the export files; unset,
+    /// what needs it is off (the archiver refuses to start).
     #[arg(long = "object-store-bucket", env = "OBJECT_STORE_BUCKET")]
-    pub bucket: String,
+    pub bucket: Option<String>,
     /// Key prefix for everything written (no leading or trailing `/`; empty for none).
     #[arg(
         long = "object-store-prefix",
@@ -79,11 +80,23 @@ impl Endpoint {
     }
 }
 
+impl Default for ObjectStoreConfig {
+    /// No bucket, and the documented defaults.
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            prefix: "orchestrator".into(),
+            timeout_secs: 60,
+            endpoint: None,
+        }
+    }
+}
+
 impl ObjectStoreConfig {
     /// A bucket in the store at `endpoint`.
     pub fn local(bucket: &str, prefix: &str, endpoint: Endpoint) -> Self {
         Self {
-            bucket: bucket.into(),
+            bucket: Some(bucket.into()),
             prefix: prefix.into(),
             timeout_secs: 60,
             endpoint: Some(endpoint),
@@ -113,11 +126,12 @@ pub struct Objects {
 impl Objects {
     /// Builds the client from `config` and the AWS variables; makes no request.
     pub fn connect(config: &ObjectStoreConfig) -> Result<Self, ObjectsError> {
-        if config.bucket.trim().is_empty() {
-            return Err(ObjectsError::Config(
-                "OBJECT_STORE_BUCKET must name a bucket".into(),
-            ));
-        }
+        let bucket = config
+            .bucket
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| ObjectsError::Config("OBJECT_STORE_BUCKET must name a bucket".into()))?;
         if config.prefix.starts_with('/') || config.prefix.ends_with('/') {
             return Err(ObjectsError::Config(format!(
                 "OBJECT_STORE_PREFIX {:?} must not start or end with '/'",
@@ -148,7 +162,7 @@ impl Objects {
                 .with_allow_http(endpoint.url.starts_with("http://"));
         }
         let s3 = builder
-            .with_bucket_name(&config.bucket)
+            .with_bucket_name(bucket)
             // Callers retry whole steps themselves (with their own metrics),
             // so the client's own retries stay short.
             .with_retry(RetryConfig {
@@ -160,7 +174,7 @@ impl Objects {
         Ok(Self {
             s3: Arc::new(s3),
             prefix,
-            bucket: config.bucket.clone(),
+            bucket: bucket.to_owned(),
         })
     }
 

@@ -38,7 +38,7 @@ pub async fn create_bucket_at(url: &str, prefix: &str) -> ObjectStoreConfig {
             }
             Err(error) => panic!(
                 "could not create bucket {} at {url} (is `dev/object-store up` running?): {error}",
-                config.bucket
+                bucket_name(prefix)
             ),
         }
     }

@@ -95,11 +95,7 @@ async fn a_letter_gone_from_the_topic_is_listed_and_redriven_from_the_archive() 
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
-    let archive = ArchiveArgs {
-        bucket: Some(store.bucket.clone()),
-        prefix: store.prefix.clone(),
-        endpoint: store.endpoint.clone(),
-    };
+    let archive: ArchiveArgs = store.clone();
     let filter = LetterFilter {
         ids: vec!["archived-only".into()],
         ..LetterFilter::default()

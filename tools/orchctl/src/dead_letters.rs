@@ -9,7 +9,7 @@ use std::fmt;
 use anyhow::Context;
 use orch_contracts::{DeadLetterRecord, ErrorKind};
 use orch_kafka::BaseConsumer;
-use orch_objects::{ArchiveReader, Endpoint, ObjectStoreConfig, Objects};
+use orch_objects::{ArchiveReader, ObjectStoreConfig, Objects};
 use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use time::OffsetDateTime;
@@ -17,38 +17,15 @@ use time::OffsetDateTime;
 use crate::offsets::{self, KAFKA_TIMEOUT};
 use crate::parse_time;
 
-/// Where the archive is: unset bucket, the topic alone is read.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ArchiveArgs {
-    /// The archive's bucket (as the archiver's OBJECT_STORE_BUCKET); unset,
-    /// only the topic is read. Credentials and endpoint: the AWS variables.
-    #[arg(long = "object-store-bucket", env = "OBJECT_STORE_BUCKET")]
-    pub bucket: Option<String>,
-    /// The archive's key prefix (as the archiver's OBJECT_STORE_PREFIX).
-    #[arg(
-        long = "object-store-prefix",
-        env = "OBJECT_STORE_PREFIX",
-        default_value = "orchestrator"
-    )]
-    pub prefix: String,
-    /// An explicit store, for tests; unset, the AWS variables decide.
-    #[arg(skip)]
-    pub endpoint: Option<Endpoint>,
-}
+/// Where the archive is: the archiver's object store settings. Without a
+/// bucket, only the topic is read.
+pub type ArchiveArgs = ObjectStoreConfig;
 
-impl ArchiveArgs {
-    fn reader(&self) -> anyhow::Result<Option<ArchiveReader>> {
-        let Some(bucket) = &self.bucket else {
-            return Ok(None);
-        };
-        let config = ObjectStoreConfig {
-            bucket: bucket.clone(),
-            prefix: self.prefix.clone(),
-            timeout_secs: 60,
-            endpoint: self.endpoint.clone(),
-        };
-        Ok(Some(ArchiveReader::new(Objects::connect(&config)?)))
+fn archive_reader(archive: &ArchiveArgs) -> anyhow::Result<Option<ArchiveReader>> {
+    if archive.bucket.is_none() {
+        return Ok(None);
     }
+    Ok(Some(ArchiveReader::new(Objects::connect(archive)?)))
 }
 
 /// Which dead letters to take.
@@ -159,7 +136,7 @@ pub async fn read(
         let (kafka, filter) = (kafka.clone(), filter.clone());
         tokio::task::spawn_blocking(move || read_topic(&kafka, &filter)).await??
     };
-    if let Some(reader) = archive.reader()? {
+    if let Some(reader) = archive_reader(archive)? {
         read_archive(&reader, filter, &low_watermarks, &mut letters).await?;
         letters.archive_read = true;
     }

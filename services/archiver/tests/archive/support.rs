@@ -93,7 +93,10 @@ impl Archiver {
                 "KAFKA_TOPIC_PARTITIONS",
                 kafka.kafka_topic_partitions.to_string(),
             )
-            .env("OBJECT_STORE_BUCKET", &store.bucket)
+            .env(
+                "OBJECT_STORE_BUCKET",
+                store.bucket.as_deref().expect("a bucket"),
+            )
             .env("OBJECT_STORE_PREFIX", &store.prefix)
             .env("OBJECT_STORE_TIMEOUT_SECS", "5")
             .env("LOG_FORMAT", "text")
