@@ -69,6 +69,14 @@ pub struct QueryConfig {
     #[command(flatten)]
     pub kafka: KafkaConfig,
 
+    /// Where export files go; without a bucket, `POST /exports` answers 503.
+    #[command(flatten)]
+    pub objects: orch_objects::ObjectStoreConfig,
+
+    /// How export jobs run.
+    #[command(flatten)]
+    pub exports: crate::exports::ExportSettings,
+
     /// Link to an event's trace in the trace backend, e.g.
     /// `http://localhost:16686/trace/{trace_id}`; unset, event views carry none.
     #[arg(long, env = "QUERY_TRACE_URL_TEMPLATE", value_parser = TraceLink::parse)]

@@ -209,3 +209,31 @@ pub(crate) async fn status_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, s
         .fetch_all(pool)
         .await
 }
+
+/// One keyset page of an export: events accepted in `[from, to)` after the
+/// `after` (accepted_at, id), in that order. One static query whatever the
+/// page, so its plan is the index range scan every time.
+pub(crate) async fn export_page(
+    pool: &PgPool,
+    (from, to): (OffsetDateTime, OffsetDateTime),
+    status: Option<&str>,
+    after: Option<&(OffsetDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<EventView>, sqlx::Error> {
+    // Ids are never empty, so ("", from) is before every row at `from`.
+    let (after_at, after_id) = after.map_or((from, ""), |(at, id)| (*at, id.as_str()));
+    sqlx::query_as(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE (accepted_at, id) > ($1, $2) AND accepted_at < $3 \
+           AND ($4::text IS NULL OR status = $4) \
+         ORDER BY accepted_at, id LIMIT $5"
+    ))
+    .bind(after_at)
+    .bind(after_id)
+    .bind(to)
+    .bind(status)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

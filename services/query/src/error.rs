@@ -13,6 +13,12 @@ pub enum StartupError {
     /// The consumer could not be created or subscribed.
     #[error("could not set up the Kafka consumer")]
     Kafka(#[from] rdkafka::error::KafkaError),
+    /// The object store client could not be built.
+    #[error("could not set up the object store")]
+    Objects(#[from] orch_objects::ObjectsError),
+    /// A setting is out of range; the message names it.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// The listen address could not be bound or served.
     #[error("could not serve HTTP")]
     Http(#[from] std::io::Error),

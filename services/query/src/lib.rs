@@ -4,6 +4,7 @@
 pub mod config;
 mod db;
 mod error;
+mod exports;
 mod listing;
 mod metrics_catalogue;
 mod projector;
@@ -15,6 +16,7 @@ mod trace_link;
 pub use config::QueryConfig;
 pub use db::{FIND_EVENT_SQL, migrate};
 pub use error::StartupError;
+pub use exports::ExportSettings;
 pub use routes::openapi::QueryApi;
 pub use startup::Application;
 pub use trace_link::TraceLink;

@@ -6,6 +6,8 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::exports::ExportSettings;
+use crate::exports::worker::Worker;
 use crate::trace_link::TraceLink;
 use crate::{QueryConfig, StartupError, db, projector, routes};
 
@@ -17,6 +19,15 @@ pub(crate) struct AppState {
     pub(crate) trace_link: Option<TraceLink>,
     /// Whether the database answered the last background probe.
     pub(crate) database_reachable: orch_http::Watched,
+    /// Export jobs, when an object store is configured.
+    pub(crate) exports: Option<Exports>,
+}
+
+/// What the export routes need.
+#[derive(Debug, Clone)]
+pub(crate) struct Exports {
+    pub(crate) objects: orch_objects::Objects,
+    pub(crate) settings: ExportSettings,
 }
 
 /// A query service with its schema migrated, consumer subscribed and port bound.
@@ -24,6 +35,7 @@ pub struct Application {
     listener: TcpListener,
     consumer: projector::ProjectorConsumer,
     pool: PgPool,
+    exports: Option<Exports>,
     config: QueryConfig,
 }
 
@@ -40,6 +52,19 @@ impl Application {
     /// the projector and binds the listen address.
     pub async fn build(config: QueryConfig) -> Result<Self, StartupError> {
         crate::metrics_catalogue::register();
+        config.exports.check().map_err(StartupError::Config)?;
+        let exports = match config.objects.bucket {
+            Some(_) => Some(Exports {
+                objects: orch_objects::Objects::connect(&config.objects)?,
+                settings: config.exports,
+            }),
+            None => {
+                tracing::info!(
+                    "No OBJECT_STORE_BUCKET: exports are off (POST /exports answers 503)."
+                );
+                None
+            }
+        };
         let pool = db::connect(&config).await?;
         db::migrate(&pool).await?;
         orch_kafka::ensure_topics(&config.kafka).await?;
@@ -50,6 +75,7 @@ impl Application {
             listener,
             consumer,
             pool,
+            exports,
             config,
         })
     }
@@ -77,6 +103,19 @@ impl Application {
             shutdown.clone(),
         ));
         let background = CancellationToken::new();
+        let mut workers = Vec::new();
+        if let Some(exports) = &self.exports {
+            let replica = uuid::Uuid::new_v4().simple().to_string();
+            for n in 0..exports.settings.export_workers {
+                let worker = Worker {
+                    pool: self.pool.clone(),
+                    objects: exports.objects.clone(),
+                    settings: exports.settings,
+                    name: format!("{}-{n}", &replica[..12]),
+                };
+                workers.push(tokio::spawn(worker.run(shutdown.clone())));
+            }
+        }
         let database_reachable = {
             let pool = self.pool.clone();
             orch_http::Watched::spawn(DATABASE_PROBE_EVERY, background.clone(), move || {
@@ -89,6 +128,7 @@ impl Application {
             pool: self.pool,
             reader_keys: self.config.reader_key_hashes,
             trace_link: self.config.trace_url_template,
+            exports: self.exports,
         };
         let served = orch_http::serve(
             self.listener,
@@ -98,6 +138,11 @@ impl Application {
         )
         .await;
         background.cancel();
+        for worker in workers {
+            if worker.await.is_err() {
+                tracing::error!("An export worker panicked.");
+            }
+        }
         if projector.await.is_err() {
             tracing::error!("The projector task panicked.");
         }

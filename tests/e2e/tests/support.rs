@@ -193,6 +193,8 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         writer_buffer_bytes: 32 * 1024 * 1024,
         writers: 2,
         kafka: kafka.clone(),
+        objects: orch_objects::ObjectStoreConfig::default(),
+        exports: orch_query::ExportSettings::default(),
         trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),
         http: orch_http::ServerLimits::default(),
         telemetry: quiet(),

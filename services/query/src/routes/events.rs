@@ -79,7 +79,7 @@ pub(crate) struct StatusCounts {
 pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let found = match db::find_event(&state.pool, &id).await {
         Ok(found) => found,
-        Err(error) => return database_failed(&error),
+        Err(error) => return super::database_failed(&error),
     };
     let Some((event, history)) = found else {
         return Problem::not_found(format!("No event with id {id:?} has been projected."))
@@ -134,7 +134,7 @@ pub(crate) async fn list_events(
     };
     let mut events = match db::list_events(&state.pool, &filter).await {
         Ok(events) => events,
-        Err(error) => return database_failed(&error),
+        Err(error) => return super::database_failed(&error),
     };
     let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
     let next_cursor = (events.len() > limit).then(|| {
@@ -172,11 +172,11 @@ pub(crate) async fn list_events(
 pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     let counts = match db::status_counts(&state.pool).await {
         Ok(counts) => counts,
-        Err(error) => return database_failed(&error),
+        Err(error) => return super::database_failed(&error),
     };
     let quarantined = match crate::projector::quarantined_count(&state.pool).await {
         Ok(quarantined) => quarantined,
-        Err(error) => return database_failed(&error),
+        Err(error) => return super::database_failed(&error),
     };
     let mut by_status: BTreeMap<String, i64> = Status::ALL
         .iter()
@@ -193,27 +193,4 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
         quarantined,
     })
     .into_response()
-}
-
-/// A 503 when Postgres cannot be reached or refused the query, which a retry
-/// may mend; a 500 when a row could not be read, which is a bug to fix.
-fn database_failed(error: &sqlx::Error) -> Response {
-    use sqlx::Error;
-    match error {
-        Error::Io(_)
-        | Error::Tls(_)
-        | Error::Protocol(_)
-        | Error::Database(_)
-        | Error::PoolTimedOut
-        | Error::PoolClosed
-        | Error::WorkerCrashed => {
-            tracing::warn!(%error, "Database query failed.");
-            Problem::unavailable("The read model's database is unreachable; try again shortly.")
-                .into_response()
-        }
-        _ => {
-            tracing::error!(%error, "A read model row could not be read.");
-            Problem::internal().into_response()
-        }
-    }
 }

@@ -1,10 +1,13 @@
 //! HTTP routes, one resource per file.
 
 mod events;
+mod exports;
 pub(crate) mod openapi;
 mod ops;
 
 use axum::Router;
+use axum::response::{IntoResponse, Response};
+use orch_http::Problem;
 
 use crate::startup::AppState;
 
@@ -13,9 +16,33 @@ pub(crate) fn router(state: AppState) -> Router {
     orch_http::finish_router(
         Router::new()
             .merge(events::router(state.clone()))
+            .merge(exports::router(state.clone()))
             .merge(ops::router(state))
             .merge(orch_http::openapi_route(
                 <openapi::QueryApi as utoipa::OpenApi>::openapi(),
             )),
     )
+}
+
+/// A 503 when Postgres cannot be reached or refused the query, which a retry
+/// may mend; a 500 when a row could not be read, which is a bug to fix.
+pub(crate) fn database_failed(error: &sqlx::Error) -> Response {
+    use sqlx::Error;
+    match error {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::Database(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => {
+            tracing::warn!(%error, "Database query failed.");
+            Problem::unavailable("The read model's database is unreachable; try again shortly.")
+                .into_response()
+        }
+        _ => {
+            tracing::error!(%error, "A read model row could not be read.");
+            Problem::internal().into_response()
+        }
+    }
 }

@@ -4,20 +4,31 @@
 use orch_http::{BearerKey, FieldError, Problem};
 use utoipa::OpenApi;
 
-use super::events;
+use super::{events, exports};
 
 /// The document served at `/openapi.json` and checked in as `docs/openapi/query.json`.
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(
         title = "Event Orchestrator query API",
-        description = "What happened to each event: status, attempts, history, listings and counts. \
+        description = "What happened to each event: status, attempts, history, listings and counts; \
+                       and export jobs that write a date range of events to a file. \
                        Every path is also served under /api/v1."
     ),
-    paths(events::get_event, events::list_events, events::stats),
+    paths(
+        events::get_event,
+        events::list_events,
+        events::stats,
+        exports::create_export,
+        exports::get_export,
+        exports::list_exports
+    ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerKey),
-    tags((name = "events", description = "Event look-ups for support (reader key)."))
+    tags(
+        (name = "events", description = "Event look-ups for support (reader key)."),
+        (name = "exports", description = "Export jobs: a date range of events as a file (reader key).")
+    )
 )]
 pub struct QueryApi;
 
