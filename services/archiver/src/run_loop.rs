@@ -75,44 +75,60 @@ pub(crate) async fn run(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        // Pauses are looked at only when a limit may have moved: asking
+        // librdkafka for the assignment on every record costs more than the
+        // record itself.
+        let limits_moved = tokio::select! {
             () = shutdown.cancelled() => break,
             message = consumer.recv() => match message {
                 Ok(message) => state.take(Record::read(&state.topic, &message)),
                 Err(error) => {
                     tracing::warn!(error = %orch_telemetry::error_chain(&error), "Consumer error; continuing.");
                     tokio::time::sleep(Duration::from_millis(100)).await;
+                    false
                 }
             },
-            Some((partition, written)) = done_rx.recv() => state.finished(partition, written),
-            _ = tick.tick() => state.roll_due(false),
+            Some((partition, written)) = done_rx.recv() => {
+                state.finished(partition, written);
+                true
+            }
+            _ = tick.tick() => {
+                state.roll_due(false);
+                true
+            }
+        };
+        if limits_moved {
+            state.apply_pauses(&consumer);
         }
-        state.apply_pauses(&consumer);
     }
     state.drain(&mut done_rx).await;
 }
 
 impl Loop {
-    fn take(&mut self, record: Record) {
+    /// Adds a record to its partition's open object; true when a limit was
+    /// reached (an object full, or memory).
+    fn take(&mut self, record: Record) -> bool {
         let partition = record.partition;
         let Some(epoch) = self.uploader.ownership.epoch(partition) else {
-            return; // fetched before a revoke; the new owner reads it again
+            return false; // fetched before a revoke; the new owner reads it again
         };
         let slot = self.partitions.entry(partition).or_default();
         match &mut slot.open {
             Some((batch, open_epoch)) if *open_epoch == epoch => batch.push(record),
             _ => slot.open = Some((Batch::open(&self.topic, record), epoch)),
         }
-        if slot
+        let full = slot
             .open
             .as_ref()
-            .is_some_and(|(b, _)| b.uncompressed() >= self.rolls.bytes)
-        {
+            .is_some_and(|(b, _)| b.uncompressed() >= self.rolls.bytes);
+        if full {
             self.seal(partition);
         }
-        if self.held() >= self.rolls.max_buffered {
+        let over_budget = self.held() >= self.rolls.max_buffered;
+        if over_budget {
             self.seal_largest();
         }
+        full || over_budget
     }
 
     fn finished(&mut self, partition: i32, written: Written) {
