@@ -21,12 +21,13 @@ pub struct ExportSettings {
     pub export_lease_secs: u64,
 
     /// Rows read from Postgres per keyset page.
-    #[arg(long, env = "QUERY_EXPORT_PAGE_ROWS", default_value_t = 5_000)]
+    #[arg(long, env = "QUERY_EXPORT_PAGE_ROWS", default_value_t = 2_000)]
     pub export_page_rows: u32,
 
     /// Size of each multipart upload part (S3's minimum is 5 MiB); memory
-    /// per running job is about three parts.
-    #[arg(long, env = "QUERY_EXPORT_PART_BYTES", default_value_t = 8 * 1024 * 1024)]
+    /// per running job is about three parts (one filling, one uploading
+    /// and its request body).
+    #[arg(long, env = "QUERY_EXPORT_PART_BYTES", default_value_t = 5 * 1024 * 1024)]
     pub export_part_bytes: usize,
 }
 
@@ -37,8 +38,8 @@ impl Default for ExportSettings {
             export_url_expiry_secs: 3_600,
             export_workers: 1,
             export_lease_secs: 60,
-            export_page_rows: 5_000,
-            export_part_bytes: 8 * 1024 * 1024,
+            export_page_rows: 2_000,
+            export_part_bytes: 5 * 1024 * 1024,
         }
     }
 }

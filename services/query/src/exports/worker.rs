@@ -19,8 +19,9 @@ use crate::db::{self, EventView};
 
 /// How often an idle worker looks for a job.
 const POLL_EVERY: Duration = Duration::from_secs(1);
-/// Parts uploading at once per job.
-const PARTS_IN_FLIGHT: usize = 2;
+/// Parts uploading at once per job: one, so a job holds about three parts
+/// (filling, uploading, its request body); the store is rarely the slow side.
+const PARTS_IN_FLIGHT: usize = 1;
 
 /// What a worker needs.
 #[derive(Debug, Clone)]
@@ -56,8 +57,16 @@ impl Worker {
     pub(crate) async fn run(self, stop: CancellationToken) {
         let lease = self.settings.lease();
         while !stop.is_cancelled() {
-            if let Err(error) = jobs::fail_abandoned(&self.pool, lease).await {
-                tracing::warn!(%error, "Could not check for abandoned export jobs.");
+            match jobs::fail_abandoned(&self.pool, lease).await {
+                Ok(0) => {}
+                Ok(failed) => {
+                    metrics::counter!("export_jobs_failed_total").increment(failed);
+                    tracing::warn!(
+                        failed,
+                        "Export jobs failed: their worker stopped answering twice."
+                    );
+                }
+                Err(error) => tracing::warn!(%error, "Could not check for abandoned export jobs."),
             }
             match jobs::claim(&self.pool, &self.name, lease).await {
                 Ok(Some(job)) => self.run_job(job, &stop).await,
