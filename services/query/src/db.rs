@@ -210,6 +210,17 @@ pub(crate) async fn status_counts(pool: &PgPool) -> Result<Vec<(String, i64)>, s
         .await
 }
 
+/// An export's keyset page: $1, $2 the (accepted_at, id) to start after,
+/// $3 the range's end, $4 the status or null, $5 the page size. Public for
+/// the export benchmark's ceiling, which reads the same pages bare.
+pub const EXPORT_PAGE_SQL: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE (accepted_at, id) > ($1, $2) AND accepted_at < $3 \
+       AND ($4::text IS NULL OR status = $4) \
+     ORDER BY accepted_at, id LIMIT $5"
+);
+
 /// One keyset page of an export: events accepted in `[from, to)` after the
 /// `after` (accepted_at, id), in that order. One static query whatever the
 /// page, so its plan is the index range scan every time.
@@ -222,18 +233,12 @@ pub(crate) async fn export_page(
 ) -> Result<Vec<EventView>, sqlx::Error> {
     // Ids are never empty, so ("", from) is before every row at `from`.
     let (after_at, after_id) = after.map_or((from, ""), |(at, id)| (*at, id.as_str()));
-    sqlx::query_as(concat!(
-        "SELECT ",
-        event_columns!(),
-        " FROM events WHERE (accepted_at, id) > ($1, $2) AND accepted_at < $3 \
-           AND ($4::text IS NULL OR status = $4) \
-         ORDER BY accepted_at, id LIMIT $5"
-    ))
-    .bind(after_at)
-    .bind(after_id)
-    .bind(to)
-    .bind(status)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(EXPORT_PAGE_SQL)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(to)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }

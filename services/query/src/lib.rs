@@ -14,7 +14,7 @@ mod startup;
 mod trace_link;
 
 pub use config::QueryConfig;
-pub use db::{FIND_EVENT_SQL, migrate};
+pub use db::{EXPORT_PAGE_SQL, FIND_EVENT_SQL, migrate};
 pub use error::StartupError;
 pub use exports::ExportSettings;
 pub use routes::openapi::QueryApi;

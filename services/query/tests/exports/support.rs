@@ -8,6 +8,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub(crate) const READER_KEY: &str = "test-reader-key";
+/// Projected events, written straight into the read model (shared with
+/// the export benchmark).
+const SEED_SQL: &str = include_str!("../../examples/seed_events.sql");
 
 /// One test's namespace: its database and its bucket.
 pub(crate) struct Namespace {
@@ -198,23 +201,13 @@ pub(crate) async fn seed(pool: &PgPool, count: i64) {
         (day() - time::Duration::hours(1), 1_000, 1_000, "before"),
         (day() + time::Duration::days(1), 1_000, 1_000, "after"),
     ] {
-        sqlx::query(
-            "INSERT INTO events (id, name, body, event_timestamp, accepted_at, trace_id, brand, \
-                 status, status_generation, status_rank, status_attempt, status_at, delivered_at, updated_at) \
-             SELECT $4 || '-' || lpad(g::text, 8, '0'), 'order.created', 'body of ' || g, ts, ts, \
-                 md5(g::text), 'acme', \
-                 CASE WHEN g % 10 = 0 THEN 'dead_lettered' ELSE 'delivered' END, 0, \
-                 CASE WHEN g % 10 = 0 THEN 2 ELSE 3 END, 1, ts, \
-                 CASE WHEN g % 10 = 0 THEN NULL ELSE ts END, ts \
-             FROM generate_series(0, $2 - 1) AS g, \
-                  LATERAL (SELECT $1 + make_interval(secs => g * $3 / 1e6) AS ts) AS t",
-        )
-        .bind(from)
-        .bind(n)
-        .bind(spacing as f64)
-        .bind(stem)
-        .execute(pool)
-        .await
-        .expect("seed events");
+        sqlx::query(SEED_SQL)
+            .bind(from)
+            .bind(n)
+            .bind(spacing as f64)
+            .bind(stem)
+            .execute(pool)
+            .await
+            .expect("seed events");
     }
 }
