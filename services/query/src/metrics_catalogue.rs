@@ -10,4 +10,9 @@ pub(crate) fn register() {
     for reason in ["unreadable", "refused"] {
         metrics::counter!("projection_records_quarantined_total", "reason" => reason).absolute(0);
     }
+    for outcome in ["finished", "failed", "taken_over", "handed_back"] {
+        metrics::counter!("export_jobs_total", "outcome" => outcome).absolute(0);
+    }
+    metrics::counter!("export_jobs_failed_total").absolute(0);
+    metrics::counter!("export_rows_total").absolute(0);
 }

@@ -2,8 +2,6 @@
 //! does: with the credentials they deliver; without them each refuses to
 //! start and says why.
 
-use std::error::Error;
-
 use orch_kafka::{KafkaSecurity, SaslMechanism, SecurityProtocol};
 use orch_testkit::Broker;
 use secrecy::SecretString;
@@ -12,18 +10,6 @@ use crate::support::{Options, event, spawn_pipeline};
 
 const USER: &str = "orch";
 const PASSWORD: &str = "orch-secret";
-
-/// An error and its causes, as `main` prints them.
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_credentials_the_services_deliver_over_sasl_ssl_and_without_them_they_refuse_to_start()
@@ -57,13 +43,14 @@ async fn with_credentials_the_services_deliver_over_sasl_ssl_and_without_them_th
     command.kafka.security = security(Some("wrong"));
     command.listen_addr = "127.0.0.1:0".parse().unwrap();
     command.spool_dir = tempfile::tempdir().unwrap().keep();
-    let refused = chain(&orch_command::Application::build(command).await.unwrap_err());
+    let refused =
+        orch_telemetry::error_chain(&orch_command::Application::build(command).await.unwrap_err());
     assert!(refused.contains("invalid credentials"), "{refused}");
     assert!(refused.contains("KAFKA_SASL_"), "{refused}");
 
     let mut dispatcher = pipeline.dispatcher_config.clone();
     dispatcher.kafka.security = security(Some("wrong"));
-    let refused = chain(
+    let refused = orch_telemetry::error_chain(
         &orch_dispatcher::Application::build(dispatcher)
             .await
             .unwrap_err(),
@@ -72,13 +59,15 @@ async fn with_credentials_the_services_deliver_over_sasl_ssl_and_without_them_th
 
     let mut query = pipeline.query_config.clone();
     query.kafka.security = security(Some("wrong"));
-    let refused = chain(&orch_query::Application::build(query).await.unwrap_err());
+    let refused =
+        orch_telemetry::error_chain(&orch_query::Application::build(query).await.unwrap_err());
     assert!(refused.contains("invalid credentials"), "{refused}");
 
     // No password at all: refused before any connection, the variable named.
     let mut command = pipeline.command_config.clone();
     command.kafka.security = security(None);
-    let refused = chain(&orch_command::Application::build(command).await.unwrap_err());
+    let refused =
+        orch_telemetry::error_chain(&orch_command::Application::build(command).await.unwrap_err());
     assert!(
         refused.contains("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"),
         "{refused}"

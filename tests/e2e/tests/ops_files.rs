@@ -71,6 +71,15 @@ fn metric_names_are_read_out_of_promql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_alert_and_dashboard_query_names_metrics_the_services_export() {
     let pipeline = spawn_pipeline(Options::default()).await;
+    // The archiver shares this process's registry: built, it registers its series.
+    let prefix = &pipeline.kafka.kafka_topic_prefix;
+    let _archiver = orch_archiver::Application::build(orch_archiver::ArchiverConfig::local(
+        &pipeline.kafka.kafka_bootstrap_servers,
+        prefix,
+        orch_testkit::objects::create_bucket(prefix).await,
+    ))
+    .await
+    .expect("archiver builds");
     assert_eq!(pipeline.post_event(&event("watched")).await.status(), 202);
     pipeline.await_status("watched", "delivered").await;
 

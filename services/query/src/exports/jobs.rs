@@ -231,28 +231,29 @@ pub(crate) async fn finish(
 }
 
 /// A run failed with `reason`: the job waits for its retry, or, after its
-/// last attempt, fails for good with the reason.
+/// last attempt, fails for good with the reason (then true).
 pub(crate) async fn release_failed(
     pool: &PgPool,
     job: &Job,
     worker: &str,
     reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let state: Option<String> = sqlx::query_scalar(
         "UPDATE export_jobs SET \
              state = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'not_started' END, \
              finished_at = CASE WHEN attempts >= $4 THEN now() END, \
              error = $5 \
-         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'started'",
+         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'started' \
+         RETURNING state",
     )
     .bind(job.id)
     .bind(worker)
     .bind(job.attempts)
     .bind(MAX_ATTEMPTS)
     .bind(reason)
-    .execute(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(())
+    Ok(state.as_deref() == Some("failed"))
 }
 
 /// Gives a job back at shutdown: it waits for the next worker, and this
