@@ -5,7 +5,7 @@
 
 RUN_DIR="$CACHE_DIR/run"
 # shellcheck disable=SC2034 # used by the scripts that source this file
-SERVICES=(sandbox-target command dispatcher query)
+SERVICES=(sandbox-target command dispatcher query archiver)
 DEMO_SOURCE_KEY="dev-source-key"
 DEMO_READER_KEY="dev-reader-key"
 
@@ -24,7 +24,19 @@ service_port() {
     dispatcher) echo "${DISPATCHER_PORT:-8081}" ;;
     query) echo "${QUERY_PORT:-8082}" ;;
     sandbox-target) echo "${SANDBOX_PORT:-8090}" ;;
+    archiver) echo "${ARCHIVER_PORT:-8083}" ;;
   esac
+}
+
+# object_store_env: the settings that point a service at the local object
+# store (dev/object-store) with its local-only credentials.
+object_store_env() {
+  echo "OBJECT_STORE_BUCKET=${OBJECT_STORE_BUCKET:-orchestrator}"
+  echo "AWS_ENDPOINT_URL=http://127.0.0.1:${OBJECT_STORE_PORT:-8333}"
+  echo "AWS_ACCESS_KEY_ID=orchestrator-dev"
+  echo "AWS_SECRET_ACCESS_KEY=orchestrator-dev-secret"
+  echo "AWS_REGION=us-east-1"
+  echo "AWS_ALLOW_HTTP=true"
 }
 
 key_hash() {
@@ -59,6 +71,11 @@ service_env() {
       if [[ -n ${TRACES_UI_URL:-} ]]; then
         echo "QUERY_TRACE_URL_TEMPLATE=$TRACES_UI_URL/zipkin/traces/{trace_id}"
       fi
+      object_store_env
+      ;;
+    archiver)
+      echo "ARCHIVER_LISTEN_ADDR=127.0.0.1:$port"
+      object_store_env
       ;;
     sandbox-target)
       echo "SANDBOX_LISTEN_ADDR=127.0.0.1:$port"
