@@ -45,6 +45,22 @@ pub fn data_key(partition: i32, first_offset: i64, first_timestamp: OffsetDateTi
     )
 }
 
+/// The prefix of the data objects whose first record fell on `day` (UTC).
+pub fn day_prefix(day: time::Date) -> String {
+    let text = day
+        .format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_else(|_| "0000-00-00".into());
+    format!("{}/dt={text}/", dlq_root())
+}
+
+/// (partition, first offset) of a data object, from its key's last segment;
+/// None for a key the archiver does not write.
+pub fn parse_data_key(key: &str) -> Option<(i32, i64)> {
+    let name = key.rsplit('/').next()?.strip_suffix(".ndjson.gz")?;
+    let (partition, first) = name.strip_prefix('p')?.split_once('-')?;
+    Some((partition.parse().ok()?, first.parse().ok()?))
+}
+
 /// The manifest entry of the data object that starts at `first_offset`.
 pub fn manifest_key(partition: i32, first_offset: i64) -> String {
     format!(
@@ -126,5 +142,11 @@ mod tests {
             "dlq/_manifest/p00003/00000000000000001234.json"
         );
         assert!(manifest_key(3, 999) < manifest_key(3, 1_000));
+        assert_eq!(
+            parse_data_key(&format!("env/{}", data_key(3, 1_234, at))),
+            Some((3, 1_234))
+        );
+        assert_eq!(parse_data_key("dlq/dt=2026-12-03/hour=06/notes.txt"), None);
+        assert_eq!(day_prefix(at.date()), "dlq/dt=2026-12-03/");
     }
 }

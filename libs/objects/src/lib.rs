@@ -7,7 +7,8 @@ mod read;
 mod store;
 
 pub use archive::{
-    ArchiveLine, MANIFEST_MAX_BYTES, ManifestEntry, data_key, dlq_root, manifest_key, manifest_root,
+    ArchiveLine, MANIFEST_MAX_BYTES, ManifestEntry, data_key, day_prefix, dlq_root, manifest_key,
+    manifest_root, parse_data_key,
 };
 pub use read::{ArchiveReader, ArchivedLetter, ReadError};
 pub use store::{

@@ -10,7 +10,10 @@ use object_store::path::Path;
 use orch_contracts::DeadLetterRecord;
 use time::OffsetDateTime;
 
-use crate::archive::{ArchiveLine, MANIFEST_MAX_BYTES, ManifestEntry, manifest_root};
+use crate::archive::{
+    ArchiveLine, MANIFEST_MAX_BYTES, ManifestEntry, day_prefix, manifest_key, manifest_root,
+    parse_data_key,
+};
 use crate::store::Objects;
 
 /// A data object bigger than this is refused rather than read into memory.
@@ -76,6 +79,59 @@ impl ArchiveReader {
             .buffer_unordered(16)
             .try_collect()
             .await?;
+        entries.sort_by_key(|e| (e.partition, e.first_offset));
+        Ok(entries)
+    }
+
+    /// The manifest entries of the objects whose first record fell between
+    /// the day before `since` and `until` (or today), found by listing only
+    /// those days' data prefixes: a narrow window reads little of a large
+    /// archive. An object whose entry is missing (written, not yet listed)
+    /// is left out: its records are still in the topic.
+    pub async fn manifest_since(
+        &self,
+        since: OffsetDateTime,
+        until: Option<OffsetDateTime>,
+    ) -> Result<Vec<ManifestEntry>, ReadError> {
+        let last = until
+            .unwrap_or_else(OffsetDateTime::now_utc)
+            .to_offset(time::UtcOffset::UTC)
+            .date();
+        let mut day = since
+            .to_offset(time::UtcOffset::UTC)
+            .date()
+            .previous_day()
+            .unwrap_or(time::Date::MIN);
+        let mut starts = Vec::new();
+        while day <= last {
+            let prefix = self.objects.key(&day_prefix(day));
+            let mut listing = self.objects.s3().list(Some(&prefix));
+            while let Some(meta) = listing.next().await {
+                let meta = meta.map_err(|source| ReadError::Store {
+                    key: prefix.to_string(),
+                    source,
+                })?;
+                starts.extend(parse_data_key(meta.location.as_ref()));
+            }
+            let Some(next) = day.next_day() else { break };
+            day = next;
+        }
+        let found: Vec<Option<ManifestEntry>> = futures::stream::iter(starts)
+            .map(|(partition, first)| async move {
+                let key = self.objects.key(&manifest_key(partition, first));
+                match self.manifest_entry(key).await {
+                    Ok(entry) => Ok(Some(entry)),
+                    Err(ReadError::Store {
+                        source: object_store::Error::NotFound { .. },
+                        ..
+                    }) => Ok(None),
+                    Err(error) => Err(error),
+                }
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        let mut entries: Vec<ManifestEntry> = found.into_iter().flatten().collect();
         entries.sort_by_key(|e| (e.partition, e.first_offset));
         Ok(entries)
     }

@@ -106,6 +106,29 @@ async fn a_letter_gone_from_the_topic_is_listed_and_redriven_from_the_archive() 
     assert_eq!(listed.found.len(), 1, "{listed:?}");
     assert_eq!(listed.found[0].source, Source::Archive);
     assert_eq!(listed.found[0].letter.reason, ErrorKind::ClientError);
+    // A time window lists only its days' objects, and still finds it.
+    let now = OffsetDateTime::now_utc();
+    let window = |since: OffsetDateTime| LetterFilter {
+        since: Some(since),
+        until: Some(since + time::Duration::hours(2)),
+        ..filter.clone()
+    };
+    let recent = dead_letters::read(
+        &pipeline.kafka,
+        &archive,
+        &window(now - time::Duration::hours(1)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(recent.count(Source::Archive), 1, "{recent:?}");
+    let tomorrow = dead_letters::read(
+        &pipeline.kafka,
+        &archive,
+        &window(now + time::Duration::days(1)),
+    )
+    .await
+    .unwrap();
+    assert!(tomorrow.found.is_empty(), "{tomorrow:?}");
     let topic_only = dead_letters::read(&pipeline.kafka, &ArchiveArgs::default(), &filter)
         .await
         .unwrap();

@@ -204,10 +204,12 @@ async fn read_archive(
     low_watermarks: &BTreeMap<i32, i64>,
     letters: &mut Letters,
 ) -> anyhow::Result<()> {
-    let manifest = reader
-        .manifest()
-        .await
-        .context("Could not read the archive's manifest")?;
+    // With --since, only the days in the window are listed.
+    let manifest = match filter.since {
+        Some(since) => reader.manifest_since(since, filter.until).await,
+        None => reader.manifest().await,
+    }
+    .context("Could not read the archive's manifest")?;
     // Offsets below a partition's low watermark are gone from the topic;
     // the rest were read there.
     let gone = |partition: i32, offset: i64| {
