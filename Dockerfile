@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image per service, all from this file: `docker build --target command .`
-# (or dispatcher, query, sandbox-target). The stages share one compile, so
-# building all four costs one build.
+# (or dispatcher, query, archiver, sandbox-target). The stages share one
+# compile, so building all five costs one build.
 #
 # cargo-chef compiles the dependencies from a recipe (Cargo.toml and
 # Cargo.lock only) in a layer of its own: a change to our code rebuilds only
@@ -29,10 +29,10 @@ FROM chef AS builder
 ARG FEATURES=""
 COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --features "${FEATURES}" \
-    -p orch-command -p orch-dispatcher -p orch-query -p orch-sandbox-target -p orchctl
+    -p orch-command -p orch-dispatcher -p orch-query -p orch-archiver -p orch-sandbox-target -p orchctl
 COPY . .
 RUN cargo build --release --locked --features "${FEATURES}" \
-    -p orch-command -p orch-dispatcher -p orch-query -p orch-sandbox-target -p orchctl --bins \
+    -p orch-command -p orch-dispatcher -p orch-query -p orch-archiver -p orch-sandbox-target -p orchctl --bins \
     && mkdir -p /out/spool
 
 # glibc, libgcc, OpenSSL and CA certificates, no shell; runs as uid 65532.
@@ -68,6 +68,16 @@ EXPOSE 8082
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/orchctl", "probe", "http://127.0.0.1:8082/ready"]
 ENTRYPOINT ["/usr/local/bin/orch-query"]
+
+FROM runtime AS archiver
+COPY --from=builder /src/target/release/orch-archiver /usr/local/bin/orch-archiver
+ENV ARCHIVER_LISTEN_ADDR=0.0.0.0:8083
+EXPOSE 8083
+# /ready is 503 while the bucket does not answer a listing (dead letters wait
+# in Kafka meanwhile); /health is the process alone.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/orchctl", "probe", "http://127.0.0.1:8083/ready"]
+ENTRYPOINT ["/usr/local/bin/orch-archiver"]
 
 FROM runtime AS sandbox-target
 COPY --from=builder /src/target/release/orch-sandbox-target /usr/local/bin/orch-sandbox-target

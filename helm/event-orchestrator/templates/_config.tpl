@@ -23,6 +23,29 @@ KAFKA_SSL_CA_LOCATION: {{ . | quote }}
 {{- end }}
 {{- end }}
 
+{{/*
+Where the S3 client writes (archiver, and query when objectStore.bucket is
+set). Credentials are not here: IRSA's AWS_ROLE_ARN and token file come from
+EKS, static keys from objectStore.existingSecret (eo.secretEnv). With
+AWS_MSK_IAM the Kafka settings already carry AWS_REGION (the validation makes
+objectStore.region match it), so it is not written twice.
+*/}}
+{{- define "eo.config.objectStore" -}}
+{{- $o := .Values.objectStore -}}
+OBJECT_STORE_BUCKET: {{ $o.bucket | quote }}
+OBJECT_STORE_PREFIX: {{ $o.prefix | quote }}
+OBJECT_STORE_TIMEOUT_SECS: {{ include "eo.envValue" $o.timeoutSecs }}
+{{- if and $o.region (not (include "eo.mskIam" .)) }}
+AWS_REGION: {{ $o.region | quote }}
+{{- end }}
+{{- with $o.endpointUrl }}
+AWS_ENDPOINT_URL: {{ . | quote }}
+{{- if hasPrefix "http://" (lower .) }}
+AWS_ALLOW_HTTP: "true"
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "eo.config.http" -}}
 {{- $h := .Values.http -}}
 HTTP_HEADER_READ_TIMEOUT_MS: {{ include "eo.envValue" $h.headerReadTimeoutMs }}
@@ -103,6 +126,32 @@ QUERY_WRITER_BUFFER_BYTES: {{ include "eo.envValue" $c.writerBufferBytes }}
 {{- with $c.traceUrlTemplate }}
 QUERY_TRACE_URL_TEMPLATE: {{ . | quote }}
 {{- end }}
+QUERY_EXPORT_MAX_RANGE_DAYS: {{ include "eo.envValue" $c.exportMaxRangeDays }}
+QUERY_EXPORT_URL_EXPIRY_SECS: {{ include "eo.envValue" $c.exportUrlExpirySecs }}
+QUERY_EXPORT_WORKERS: {{ include "eo.envValue" $c.exportWorkers }}
+QUERY_EXPORT_LEASE_SECS: {{ include "eo.envValue" $c.exportLeaseSecs }}
+QUERY_EXPORT_PAGE_ROWS: {{ include "eo.envValue" $c.exportPageRows }}
+QUERY_EXPORT_PART_BYTES: {{ include "eo.envValue" $c.exportPartBytes }}
+{{- /* Without a bucket the service turns exports off (POST /exports answers 503). */}}
+{{- if .Values.objectStore.bucket }}
+{{ include "eo.config.objectStore" . }}
+{{- end }}
+{{ include "eo.config.kafka" . }}
+{{ include "eo.config.http" . }}
+{{ include "eo.config.telemetry" . }}
+{{- end }}
+
+{{- define "eo.config.archiver" -}}
+{{- $c := .Values.archiver.config -}}
+ARCHIVER_LISTEN_ADDR: "0.0.0.0:8083"
+ARCHIVER_GROUP_ID: {{ $c.groupId | quote }}
+ARCHIVER_ROLL_BYTES: {{ include "eo.envValue" $c.rollBytes }}
+ARCHIVER_ROLL_SECS: {{ include "eo.envValue" $c.rollSecs }}
+ARCHIVER_MAX_BUFFERED_BYTES: {{ include "eo.envValue" $c.maxBufferedBytes }}
+ARCHIVER_RETRY_MAX_MS: {{ include "eo.envValue" $c.retryMaxMs }}
+ARCHIVER_REVOKE_WAIT_MS: {{ include "eo.envValue" $c.revokeWaitMs }}
+ARCHIVER_SHUTDOWN_GRACE_MS: {{ include "eo.envValue" $c.shutdownGraceMs }}
+{{ include "eo.config.objectStore" . }}
 {{ include "eo.config.kafka" . }}
 {{ include "eo.config.http" . }}
 {{ include "eo.config.telemetry" . }}
@@ -144,6 +193,12 @@ lacks a key stops the pod with CreateContainerConfigError naming it.
 {{- else if eq .component "sandboxTarget" }}
 {{- with $v.existingSecret }}
 {{- $refs = append $refs (list "SANDBOX_TOKEN" . $v.secretKeys.token) }}
+{{- end }}
+{{- end }}
+{{- if include "eo.usesObjectStore" . }}
+{{- with $root.Values.objectStore.existingSecret }}
+{{- $refs = append $refs (list "AWS_ACCESS_KEY_ID" . $root.Values.objectStore.secretKeys.accessKeyId) }}
+{{- $refs = append $refs (list "AWS_SECRET_ACCESS_KEY" . $root.Values.objectStore.secretKeys.secretAccessKey) }}
 {{- end }}
 {{- end }}
 {{- if and (include "eo.usesKafka" .) (include "eo.saslCredentials" $root) }}

@@ -1,6 +1,6 @@
 {{/*
 Most helpers take a context dict: (dict "root" $ "component" "command"), where
-component is a key of .Values (command, dispatcher, query, sandboxTarget).
+component is a key of .Values (command, dispatcher, query, archiver, sandboxTarget).
 */}}
 
 {{- define "eo.name" -}}
@@ -28,6 +28,9 @@ component is a key of .Values (command, dispatcher, query, sandboxTarget).
 {{/* Components deployed by this release, in a stable order. */}}
 {{- define "eo.components" -}}
 {{- $list := list "command" "dispatcher" "query" }}
+{{- if .Values.archiver.enabled }}
+{{- $list = append $list "archiver" }}
+{{- end }}
 {{- if .Values.sandboxTarget.enabled }}
 {{- $list = append $list "sandboxTarget" }}
 {{- end }}
@@ -36,12 +39,29 @@ component is a key of .Values (command, dispatcher, query, sandboxTarget).
 
 {{/* The port each service listens on; fixed, since only the Service exposes it. */}}
 {{- define "eo.port" -}}
-{{- index (dict "command" 8080 "dispatcher" 8081 "query" 8082 "sandboxTarget" 8090) .component }}
+{{- index (dict "command" 8080 "dispatcher" 8081 "query" 8082 "archiver" 8083 "sandboxTarget" 8090) .component }}
 {{- end }}
 
 {{/* Components that talk to Kafka (the sandbox does not). */}}
 {{- define "eo.usesKafka" -}}
-{{- if has .component (list "command" "dispatcher" "query") }}true{{ end }}
+{{- if has .component (list "command" "dispatcher" "query" "archiver") }}true{{ end }}
+{{- end }}
+
+{{/* The deployed components that talk to Kafka, in a stable order (JSON list). */}}
+{{- define "eo.kafkaComponents" -}}
+{{- $list := list "command" "dispatcher" "query" }}
+{{- if .Values.archiver.enabled }}
+{{- $list = append $list "archiver" }}
+{{- end }}
+{{- toJson $list }}
+{{- end }}
+
+{{/*
+Components that talk to the object store: the archiver always, the query
+service when objectStore.bucket is set (its exports; without it they are off).
+*/}}
+{{- define "eo.usesObjectStore" -}}
+{{- if or (eq .component "archiver") (and (eq .component "query") .root.Values.objectStore.bucket) }}true{{ end }}
 {{- end }}
 
 {{- define "eo.selectorLabels" -}}
@@ -182,7 +202,7 @@ crash loop.
 {{- fail (printf "kafka.saslMechanism=AWS_MSK_IAM needs kafka.securityProtocol=sasl_ssl (MSK port 9098), not %s" $protocol) }}
 {{- end }}
 {{- $_ := required "kafka.awsRegion: AWS_MSK_IAM signs its tokens for a region; set the MSK cluster's region" $v.kafka.awsRegion }}
-{{- range $c := list "command" "dispatcher" "query" }}
+{{- range $c := include "eo.kafkaComponents" $ | fromJsonArray }}
 {{- $ctx := dict "root" $ "component" $c }}
 {{- if and (index $v $c).serviceAccount.create (not (include "eo.roleArn" $ctx)) }}
 {{- fail (printf "kafka.saslMechanism=AWS_MSK_IAM authenticates with each service's IRSA role: set %s.serviceAccount.roleArn (terraform output service_accounts)" $c) }}
@@ -190,7 +210,7 @@ crash loop.
 {{- end }}
 {{- end }}
 {{- if include "eo.saslCredentials" . }}
-{{- range $c := list "command" "dispatcher" "query" }}
+{{- range $c := include "eo.kafkaComponents" $ | fromJsonArray }}
 {{- if not (include "eo.kafkaSecretName" (dict "root" $ "component" $c)) }}
 {{- fail (printf "kafka.saslMechanism=%s needs the SASL credentials: set kafka.existingSecret (or %s.kafkaExistingSecret) to an existing Secret with keys %s and %s" $v.kafka.saslMechanism $c $v.kafka.secretKeys.username $v.kafka.secretKeys.password) }}
 {{- end }}
@@ -223,6 +243,24 @@ crash loop.
 {{- if not (contains "{trace_id}" .) }}
 {{- fail "query.config.traceUrlTemplate must contain {trace_id}; the service refuses to start otherwise" }}
 {{- end }}
+{{- end }}
+{{- if $v.archiver.enabled }}
+{{- $_ = required "objectStore.bucket: the archiver (archiver.enabled) writes every dead letter to this bucket; set it (terraform output dlq_archive.bucket), or set archiver.enabled=false" $v.objectStore.bucket }}
+{{- $ac := $v.archiver.config }}
+{{- if lt (int64 $ac.maxBufferedBytes) (int64 $ac.rollBytes) }}
+{{- fail (printf "archiver.config.maxBufferedBytes (%d) must be at least archiver.config.rollBytes (%d); the service refuses to start otherwise" (int64 $ac.maxBufferedBytes) (int64 $ac.rollBytes)) }}
+{{- end }}
+{{- $archiverGrace := int64 $ac.shutdownGraceMs }}
+{{- if lt (mul (int64 $v.archiver.terminationGracePeriodSeconds) 1000) (add $archiverGrace 5000) }}
+{{- fail (printf "archiver.terminationGracePeriodSeconds must be at least ARCHIVER_SHUTDOWN_GRACE_MS + 5 s (%d s) so open objects are written and committed before the kill" (add (div $archiverGrace 1000) 5)) }}
+{{- end }}
+{{- $memory := int64 (include "eo.quantityBytes" (default "" (dig "limits" "memory" "" $v.archiver.resources))) }}
+{{- if and (gt $memory 0) (lt $memory (add (int64 $ac.maxBufferedBytes) 134217728)) }}
+{{- fail (printf "archiver.resources.limits.memory (%s) must exceed archiver.config.maxBufferedBytes (%d bytes) by at least 128Mi, or the archiver is OOM-killed before its own limit pauses it" $v.archiver.resources.limits.memory (int64 $ac.maxBufferedBytes)) }}
+{{- end }}
+{{- end }}
+{{- if and (include "eo.mskIam" .) $v.objectStore.region (ne $v.objectStore.region $v.kafka.awsRegion) (or $v.archiver.enabled $v.objectStore.bucket) }}
+{{- fail (printf "objectStore.region (%s) differs from kafka.awsRegion (%s): with AWS_MSK_IAM both are the process's one AWS_REGION; leave objectStore.region empty or make them equal" $v.objectStore.region $v.kafka.awsRegion) }}
 {{- end }}
 {{- if and (contains "traceidratio" $v.telemetry.tracesSampler) (not $v.telemetry.tracesSamplerArg) }}
 {{- fail (printf "telemetry.tracesSampler=%s needs telemetry.tracesSamplerArg (the share to keep, 0 to 1)" $v.telemetry.tracesSampler) }}

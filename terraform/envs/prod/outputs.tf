@@ -31,7 +31,7 @@ output "app_secret_keys" {
 }
 
 output "service_accounts" {
-  description = "Per workload: service account and its IRSA role ARN."
+  description = "Per workload (command, dispatcher, query, dlq_archiver): service account and its IRSA role ARN."
   value       = module.stack.service_accounts
 }
 
@@ -51,7 +51,7 @@ output "eks_cluster_endpoint" {
 }
 
 output "dlq_archive" {
-  description = "Bucket and prefix the DLQ archiver writes to."
+  description = "Bucket, prefix and region of the object store (Helm objectStore): dead letters and query exports."
   value       = module.stack.dlq_archive
 }
 

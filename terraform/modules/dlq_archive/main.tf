@@ -5,6 +5,12 @@ locals {
   # without hard-coding it anywhere.
   bucket_name     = "${var.name}-dlq-archive-${data.aws_caller_identity.current.account_id}"
   log_bucket_name = "${var.name}-s3-access-logs-${data.aws_caller_identity.current.account_id}"
+
+  # What the services write, under OBJECT_STORE_PREFIX: the archiver's dead
+  # letters (and their manifest) and the query service's export files.
+  key_prefix     = var.object_store_prefix == "" ? "" : "${var.object_store_prefix}/"
+  dlq_prefix     = "${local.key_prefix}dlq/"
+  exports_prefix = "${local.key_prefix}exports/"
 }
 
 module "key" {
@@ -15,7 +21,7 @@ module "key" {
 }
 
 resource "aws_s3_bucket" "archive" {
-  # checkov:skip=CKV2_AWS_62:Nothing consumes archive events; records are written once and read only during incident review.
+  # checkov:skip=CKV2_AWS_62:Nothing consumes archive events; records are written once and read only during incident review, exports are fetched by presigned link.
   bucket = local.bucket_name
 
   lifecycle {
@@ -70,17 +76,20 @@ resource "aws_s3_bucket_logging" "archive" {
 resource "aws_s3_bucket_lifecycle_configuration" "archive" {
   bucket = aws_s3_bucket.archive.id
 
+  # Dead letters only. Instant Retrieval, not Flexible: `orchctl dlq` reads
+  # the archive exactly when it matters, for letters older than the topic's
+  # retention (30 days), and a GET must work without a restore first.
   rule {
     id     = "archive-then-expire"
     status = "Enabled"
 
     filter {
-      prefix = var.prefix
+      prefix = local.dlq_prefix
     }
 
     transition {
       days          = var.glacier_after_days
-      storage_class = "GLACIER"
+      storage_class = "GLACIER_IR"
     }
 
     expiration {
@@ -92,7 +101,27 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
     }
   }
 
-  # Bucket-wide, so uploads outside the prefix cannot leave paid-for parts.
+  # Export files are handed out for QUERY_EXPORT_URL_EXPIRY_SECS (7 days at
+  # most), then only take space; never Glacier, or a link could not be followed.
+  rule {
+    id     = "expire-exports"
+    status = "Enabled"
+
+    filter {
+      prefix = local.exports_prefix
+    }
+
+    expiration {
+      days = var.exports_expire_after_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+  }
+
+  # Bucket-wide, so an export whose upload was neither completed nor aborted
+  # (a killed worker) or any upload outside the prefixes leaves no paid-for parts.
   rule {
     id     = "abort-incomplete-uploads"
     status = "Enabled"

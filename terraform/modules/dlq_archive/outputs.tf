@@ -9,12 +9,22 @@ output "bucket_arn" {
 }
 
 output "prefix" {
-  description = "Key prefix archived records go under."
-  value       = var.prefix
+  description = "OBJECT_STORE_PREFIX (objectStore.prefix in the Helm values)."
+  value       = var.object_store_prefix
+}
+
+output "dlq_prefix" {
+  description = "Key prefix of the archived dead letters (<prefix>/dlq/)."
+  value       = local.dlq_prefix
+}
+
+output "exports_prefix" {
+  description = "Key prefix of the query service's export files (<prefix>/exports/)."
+  value       = local.exports_prefix
 }
 
 output "kms_key_arn" {
-  description = "Key archived objects are encrypted with."
+  description = "Key the bucket's objects (archive and exports) are encrypted with."
   value       = module.key.key_arn
 }
 

@@ -28,7 +28,11 @@ locals {
     }
   }
 
-  roles = { for k, v in local.kafka : k => v if k != "dlq_archiver" || var.dlq_archive != null }
+  roles = { for k, v in local.kafka : k => v if k != "dlq_archiver" || var.object_store != null }
+
+  # The object store, for the archiver (dead letters) and the query service
+  # (export files); each touches only its own prefix.
+  object_store = var.object_store == null ? [] : [var.object_store]
 
   # arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -> topic/... and group/...
   kafka_topic_base = "${replace(var.msk_cluster_arn, ":cluster/", ":topic/")}/${var.topic_prefix}"
@@ -109,10 +113,11 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # Every service asks for all four topics at start and stops on a refusal,
-  # even for topics that exist (authorization is checked before existence).
+  # Every service (the archiver too) asks for all four topics at start and
+  # stops on a refusal, even for topics that exist (authorization is checked
+  # before existence).
   dynamic "statement" {
-    for_each = var.kafka_iam_auth && var.allow_create_topics && each.key != "dlq_archiver" ? [1] : []
+    for_each = var.kafka_iam_auth && var.allow_create_topics ? [1] : []
     content {
       sid       = "KafkaCreateTopics"
       actions   = ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic"]
@@ -143,20 +148,65 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # The archiver writes each object with one PUT, and after a crash writes
+  # the same key again (a new version; object lock, if on, keeps the old).
   dynamic "statement" {
-    for_each = each.key == "dlq_archiver" ? [var.dlq_archive] : []
+    for_each = each.key == "dlq_archiver" ? local.object_store : []
     content {
       sid       = "ArchiveDeadLetters"
       actions   = ["s3:PutObject"]
-      resources = ["${statement.value.bucket_arn}/${statement.value.prefix}*"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.dlq_prefix}*"]
     }
   }
 
-  # SSE-KMS uploads need a data key; Decrypt covers multipart uploads.
+  # Its /ready lists <prefix>/ every 5 s; nothing else of the bucket. (With
+  # an empty prefix the listing names none, so the condition cannot either.)
   dynamic "statement" {
-    for_each = each.key == "dlq_archiver" ? [var.dlq_archive] : []
+    for_each = each.key == "dlq_archiver" ? local.object_store : []
+    content {
+      sid       = "ProbeArchive"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value.bucket_arn]
+      condition {
+        test     = statement.value.prefix == "" ? "StringLikeIfExists" : "StringLike"
+        variable = "s3:prefix"
+        values   = statement.value.prefix == "" ? ["*"] : ["${statement.value.prefix}/", "${statement.value.prefix}/*"]
+      }
+    }
+  }
+
+  # A single-PUT SSE-KMS upload needs only a data key.
+  dynamic "statement" {
+    for_each = each.key == "dlq_archiver" ? local.object_store : []
     content {
       sid       = "EncryptArchive"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [statement.value.kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Exports are multipart uploads (PutObject covers create, part and
+  # complete), aborted on failure; downloads are presigned with this role, so
+  # it reads them too.
+  dynamic "statement" {
+    for_each = each.key == "query" ? local.object_store : []
+    content {
+      sid       = "WriteExports"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
+      resources = ["${statement.value.bucket_arn}/${statement.value.exports_prefix}*"]
+    }
+  }
+
+  # Multipart SSE-KMS uploads and SSE-KMS downloads need Decrypt too.
+  dynamic "statement" {
+    for_each = each.key == "query" ? local.object_store : []
+    content {
+      sid       = "EncryptExports"
       actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
       resources = [statement.value.kms_key_arn]
       condition {
@@ -172,7 +222,7 @@ data "aws_region" "current" {}
 
 resource "aws_iam_role_policy" "this" {
   # IAM refuses an empty policy, so a role with nothing to grant gets none.
-  for_each = { for k, v in local.roles : k => v if var.kafka_iam_auth || length(lookup(var.secret_arns, k, [])) > 0 || k == "dlq_archiver" }
+  for_each = { for k, v in local.roles : k => v if var.kafka_iam_auth || length(lookup(var.secret_arns, k, [])) > 0 || (contains(["dlq_archiver", "query"], k) && var.object_store != null) }
 
   name   = "workload"
   role   = aws_iam_role.this[each.key].id

@@ -88,12 +88,14 @@ variable "secret_kms_key_arns" {
   default     = []
 }
 
-variable "dlq_archive" {
-  description = "Archive bucket for the DLQ archiver role; null creates no archiver role."
+variable "object_store" {
+  description = "The bucket of the dlq_archive module: the archiver role writes dead letters under dlq_prefix, the query role export files under exports_prefix; prefix is OBJECT_STORE_PREFIX. Null creates no archiver role and gives the query role no S3 access."
   type = object({
-    bucket_arn  = string
-    prefix      = string
-    kms_key_arn = string
+    bucket_arn     = string
+    prefix         = string
+    dlq_prefix     = string
+    exports_prefix = string
+    kms_key_arn    = string
   })
   default = null
 }

@@ -97,10 +97,12 @@ module "secrets" {
 module "dlq_archive" {
   source = "../dlq_archive"
 
-  name               = local.name
-  glacier_after_days = var.dlq_archive_glacier_after_days
-  expire_after_days  = var.dlq_archive_expire_after_days
-  object_lock        = var.dlq_archive_object_lock
+  name                      = local.name
+  object_store_prefix       = var.object_store_prefix
+  glacier_after_days        = var.dlq_archive_glacier_after_days
+  expire_after_days         = var.dlq_archive_expire_after_days
+  exports_expire_after_days = var.exports_expire_after_days
+  object_lock               = var.dlq_archive_object_lock
 }
 
 module "irsa" {
@@ -118,10 +120,12 @@ module "irsa" {
   secret_arns         = local.workload_secrets
   secret_kms_key_arns = [module.secrets.kms_key_arn, module.msk.kms_key_arn]
 
-  dlq_archive = {
-    bucket_arn  = module.dlq_archive.bucket_arn
-    prefix      = module.dlq_archive.prefix
-    kms_key_arn = module.dlq_archive.kms_key_arn
+  object_store = {
+    bucket_arn     = module.dlq_archive.bucket_arn
+    prefix         = module.dlq_archive.prefix
+    dlq_prefix     = module.dlq_archive.dlq_prefix
+    exports_prefix = module.dlq_archive.exports_prefix
+    kms_key_arn    = module.dlq_archive.kms_key_arn
   }
 }
 

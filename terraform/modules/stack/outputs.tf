@@ -67,10 +67,14 @@ output "eks_cluster_endpoint" {
 }
 
 output "dlq_archive" {
-  description = "Where the DLQ archiver writes."
+  description = "The object store for the Helm values' objectStore (bucket, prefix, region): the archiver writes under dlq_prefix, the query service's exports under exports_prefix."
   value = {
-    bucket = module.dlq_archive.bucket_name
-    prefix = module.dlq_archive.prefix
+    bucket         = module.dlq_archive.bucket_name
+    prefix         = module.dlq_archive.prefix
+    region         = var.region
+    dlq_prefix     = module.dlq_archive.dlq_prefix
+    exports_prefix = module.dlq_archive.exports_prefix
+    kms_key_arn    = module.dlq_archive.kms_key_arn
   }
 }
 

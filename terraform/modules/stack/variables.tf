@@ -224,10 +224,22 @@ variable "secret_recovery_window_days" {
   type        = number
 }
 
-# --- DLQ archive ---------------------------------------------------------------
+# --- DLQ archive and exports ---------------------------------------------------
+
+variable "object_store_prefix" {
+  description = "OBJECT_STORE_PREFIX the archiver and the query service run with (objectStore.prefix in the Helm values); the IAM policies and lifecycle rules name <prefix>/dlq/ and <prefix>/exports/."
+  type        = string
+  default     = "orchestrator"
+}
+
+variable "exports_expire_after_days" {
+  description = "Days before the query service's export files are deleted; at least QUERY_EXPORT_URL_EXPIRY_SECS (7 days at most)."
+  type        = number
+  default     = 7
+}
 
 variable "dlq_archive_glacier_after_days" {
-  description = "Days before archived DLQ records move to Glacier."
+  description = "Days before archived DLQ records move to Glacier Instant Retrieval."
   type        = number
   default     = 30
 }

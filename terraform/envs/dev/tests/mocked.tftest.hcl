@@ -16,4 +16,8 @@ run "applies" {
     condition     = length(output.kafka_scram_secret_arns) == 4 && length(output.service_accounts) == 4
     error_message = "dev wires a SCRAM secret and an IRSA role per workload."
   }
+  assert {
+    condition     = output.service_accounts["dlq_archiver"].name == "dlq-archiver" && output.dlq_archive.prefix == "orchestrator"
+    error_message = "The archiver's role trusts the service account values-dev.yaml names (dlq-archiver), under the prefix objectStore.prefix names."
+  }
 }
