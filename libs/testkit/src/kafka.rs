@@ -8,13 +8,49 @@ use rdkafka::message::OwnedMessage;
 use crate::PATIENCE;
 
 /// Reads records from the start of `topic` on `bootstrap` until `done` says
-/// so, failing after `patience`.
+/// so, failing the test after `patience`.
 pub async fn read_topic(
     bootstrap: &str,
     topic: &str,
     patience: Duration,
-    mut done: impl FnMut(&[OwnedMessage]) -> bool,
+    done: impl FnMut(&[OwnedMessage]) -> bool,
 ) -> Vec<OwnedMessage> {
+    try_read_topic(bootstrap, topic, patience, done)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Why a topic could not be read to the end wanted.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadTopicError {
+    /// The records wanted did not all arrive in time.
+    #[error("gave up on {topic} after {patience:?} with {read} records")]
+    TimedOut {
+        topic: String,
+        patience: Duration,
+        read: usize,
+    },
+    /// The consumer failed.
+    #[error("could not read {topic}")]
+    Kafka {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+}
+
+/// As [`read_topic`], for callers that report a failure rather than panic
+/// (the fault suite writes its report whatever happens).
+pub async fn try_read_topic(
+    bootstrap: &str,
+    topic: &str,
+    patience: Duration,
+    mut done: impl FnMut(&[OwnedMessage]) -> bool,
+) -> Result<Vec<OwnedMessage>, ReadTopicError> {
+    let kafka = |source| ReadTopicError::Kafka {
+        topic: topic.to_owned(),
+        source,
+    };
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set(
@@ -24,23 +60,22 @@ pub async fn read_topic(
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
         .create()
-        .expect("test consumer");
-    consumer.subscribe(&[topic]).expect("subscribe");
+        .map_err(kafka)?;
+    consumer.subscribe(&[topic]).map_err(kafka)?;
     let deadline = tokio::time::Instant::now() + patience;
     let mut messages = Vec::new();
     while !done(&messages) {
         let message = tokio::time::timeout_at(deadline, consumer.recv())
             .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "gave up on {topic} after {patience:?} with {} records",
-                    messages.len()
-                )
-            })
-            .expect("consume");
+            .map_err(|_| ReadTopicError::TimedOut {
+                topic: topic.to_owned(),
+                patience,
+                read: messages.len(),
+            })?
+            .map_err(kafka)?;
         messages.push(message.detach());
     }
-    messages
+    Ok(messages)
 }
 
 /// How many records `topic` holds (sum of high watermarks). Retries while a

@@ -9,7 +9,7 @@ mod postgres;
 pub mod siege;
 
 pub use broker::Broker;
-pub use kafka::{read_topic, topic_size};
+pub use kafka::{ReadTopicError, read_topic, topic_size, try_read_topic};
 pub use postgres::Postgres;
 
 use std::time::Duration;

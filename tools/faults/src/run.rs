@@ -274,7 +274,9 @@ pub(crate) async fn run(args: &Args, platform: &Platform, seed: u64) -> anyhow::
         .await
         .context("read the event_history table")?;
     let status_topic = orch_contracts::Topics::with_prefix(&format!("faults-{seed}.")).status;
-    let records = statuslog::read(&platform.bootstrap(), &status_topic).await;
+    let records = statuslog::read(&platform.bootstrap(), &status_topic)
+        .await
+        .context("read the status topic to check every record")?;
     let log_check = statuslog::check(&records, &rows, &history, &faults, began);
     let items = target_items(&http, &urls.graphql, &keys.target_token).await?;
     let duplicates = target_duplicates(&http, &urls.stats).await?;

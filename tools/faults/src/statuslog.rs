@@ -30,20 +30,25 @@ pub(crate) struct LogCheck {
     pub(crate) duplicates_by_fault: BTreeMap<String, u64>,
 }
 
-/// Reads every record of the status topic.
-pub(crate) async fn read(bootstrap: &str, topic: &str) -> Vec<StatusRecord> {
+/// Reads every record of the status topic; an error (not a panic) when it
+/// cannot, so the run's report is still written.
+pub(crate) async fn read(
+    bootstrap: &str,
+    topic: &str,
+) -> Result<Vec<StatusRecord>, orch_testkit::ReadTopicError> {
     let size = usize::try_from(orch_testkit::topic_size(bootstrap, topic).await).unwrap_or(0);
-    let messages = orch_testkit::read_topic(bootstrap, topic, Duration::from_secs(120), |read| {
-        read.len() >= size
-    })
-    .await;
-    messages
+    let messages =
+        orch_testkit::try_read_topic(bootstrap, topic, Duration::from_secs(120), |read| {
+            read.len() >= size
+        })
+        .await?;
+    Ok(messages
         .iter()
         .filter_map(|message| {
             use rdkafka::Message as _;
             serde_json::from_slice(message.payload()?).ok()
         })
-        .collect()
+        .collect())
 }
 
 /// Every (event, generation, status, attempt) in `event_history`.
