@@ -18,6 +18,8 @@ use crate::store::Objects;
 
 /// A data object bigger than this is refused rather than read into memory.
 const OBJECT_MAX_BYTES: u64 = 1 << 30;
+/// Widest window `manifest_since` lists day by day.
+const MAX_LISTED_DAYS: i64 = 92;
 /// One archived record is one Kafka record; these never exceed a few MiB.
 const LINE_MAX_BYTES: u64 = 16 << 20;
 
@@ -102,6 +104,11 @@ impl ArchiveReader {
             .date()
             .previous_day()
             .unwrap_or(time::Date::MIN);
+        // One listing per day: a window wider than a quarter (or a `since`
+        // of year 1) reads the whole manifest instead, a bounded cost.
+        if (last - day).whole_days() > MAX_LISTED_DAYS {
+            return self.manifest().await;
+        }
         let mut starts = Vec::new();
         while day <= last {
             let prefix = self.objects.key(&day_prefix(day));

@@ -60,6 +60,14 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A temporary directory named for `name`, kept after the test, for a log
+/// worth reading when it fails.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("orch-{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
 /// The repository root (for `dev/` scripts).
 pub fn repo_root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

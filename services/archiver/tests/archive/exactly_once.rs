@@ -6,7 +6,7 @@ use orch_objects::{ArchiveReader, Objects};
 use orch_testkit::PATIENCE;
 use orch_testkit::objects::{OwnObjectStore, create_bucket_at};
 
-use crate::support::{Archiver, await_until, produce_dead_letters, read_archive, scratch_dir};
+use crate::support::{Archiver, await_until, produce_dead_letters, read_archive};
 
 const LETTERS: usize = 2_000;
 
@@ -21,7 +21,7 @@ async fn every_dead_letter_is_archived_once_across_a_kill_and_a_store_restart() 
     let mut kafka = KafkaConfig::local(&orch_testkit::bootstrap(), &prefix);
     kafka.kafka_topic_partitions = 3;
     orch_kafka::ensure_topics(&kafka).await.expect("topics");
-    let log = scratch_dir("archiver").join("archiver.log");
+    let log = orch_testkit::scratch_dir("archiver").join("archiver.log");
     // Small objects, so there are many and a kill always finds one open.
     let env = [
         ("ARCHIVER_ROLL_BYTES", "16384"),

@@ -1,8 +1,9 @@
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use object_store::ObjectStore;
 use orch_contracts::{DeadLetterRecord, ErrorKind, RawEventRecord};
 use orch_kafka::KafkaConfig;
@@ -229,13 +230,4 @@ pub(crate) async fn read_archive(store: &ObjectStoreConfig) -> ArchiveContents {
         }
     }
     ArchiveContents { entries, ids }
-}
-
-use futures::TryStreamExt;
-
-/// A temporary directory kept after the test, for a log worth reading on failure.
-pub(crate) fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orch-{name}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }

@@ -6,7 +6,8 @@ use orch_testkit::Broker;
 use rdkafka::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Process, SOURCE_KEY, event, scratch_dir};
+use crate::support::{Process, SOURCE_KEY, event};
+use orch_testkit::scratch_dir;
 
 /// The source's deadline for a 2xx.
 const PROMISE: Duration = Duration::from_millis(500);

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use orch_testkit::siege::{Siege, besiege};
 
-use crate::support::{Process, SOURCE_KEY, event, scratch_dir};
+use crate::support::{Process, SOURCE_KEY, event};
+use orch_testkit::scratch_dir;
 
 /// The service's open-file limit in this test; the silent connections try
 /// to use every one of them.

@@ -1,7 +1,7 @@
 //! Starting the command service for a test, in its own namespace.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -222,11 +222,4 @@ pub(crate) fn event(id: &str) -> Value {
         "body": "test body",
         "timestamp": "2026-11-21T10:00:00Z",
     })
-}
-
-/// A temporary directory kept after the test, for a log worth reading on failure.
-pub(crate) fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("orch-{name}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
