@@ -5,6 +5,7 @@
 
 mod auth;
 mod config;
+mod ends;
 mod headers;
 mod lag;
 #[cfg(feature = "msk-iam")]
@@ -18,6 +19,7 @@ pub use auth::{
     AuthContext, BaseConsumer, FutureProducer, StreamConsumer, TOKEN_AUTH_BUILT, TokenSource,
 };
 pub use config::KafkaConfig;
+pub use ends::partition_ends;
 pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use security::{KafkaSecurity, SaslMechanism, SecurityConfigError, SecurityProtocol};

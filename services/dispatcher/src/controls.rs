@@ -135,27 +135,18 @@ impl ControlReader {
             .set("fetch.wait.max.ms", POLL.as_millis().to_string())
             .create_with_context(kafka.auth_context())
             .map_err(failed)?;
-        let metadata = consumer
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
-            .map_err(failed)?;
+        let deadline = std::time::Instant::now() + LOAD_WITHIN;
+        // A sibling replica may have created the topic a moment ago; its
+        // leaders are waited for, not taken as a reason to stop.
+        let ends = orch_kafka::partition_ends(&consumer, &topic, LOAD_WITHIN).map_err(failed)?;
         let mut assignment = TopicPartitionList::new();
-        let mut ends = Vec::new();
-        for partition in metadata
-            .topics()
-            .iter()
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        {
-            let (_, high) = consumer
-                .fetch_watermarks(&topic, partition, Duration::from_secs(10))
-                .map_err(failed)?;
+        for (partition, _) in &ends {
             assignment
-                .add_partition_offset(&topic, partition, Offset::Beginning)
+                .add_partition_offset(&topic, *partition, Offset::Beginning)
                 .map_err(failed)?;
-            ends.push((partition, high));
         }
         consumer.assign(&assignment).map_err(failed)?;
         let reader = Self { consumer, targets };
-        let deadline = std::time::Instant::now() + LOAD_WITHIN;
         let mut read = 0usize;
         while !reader.reached(&topic, &ends) {
             if std::time::Instant::now() >= deadline {

@@ -29,18 +29,36 @@ pub(crate) async fn spawn_target(rate: u32, faults: Faults) -> Target {
 }
 
 /// A target whose limiter allows `burst` requests ahead of its rate (0: a
-/// second's worth).
+/// second's worth). It runs on a runtime and thread of its own: the target
+/// is the instrument that counts requests per window, and a test task that
+/// blocks a shared worker for a few milliseconds would bunch its arrival
+/// times and make it see windows the dispatcher never sent.
 pub(crate) async fn spawn_target_with_burst(rate: u32, burst: u32, faults: Faults) -> Target {
-    let app = Application::build(SandboxConfig {
-        faults,
-        rate_limit_burst: burst,
-        ..SandboxConfig::local(rate)
-    })
-    .await
-    .expect("sandbox target starts");
-    let url = format!("http://{}", app.local_addr());
     let shutdown = CancellationToken::new();
-    tokio::spawn(app.run(shutdown.clone()));
+    let (started, address) = tokio::sync::oneshot::channel();
+    let stop = shutdown.clone();
+    std::thread::Builder::new()
+        .name("sandbox-target".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("the target's runtime");
+            runtime.block_on(async move {
+                let app = Application::build(SandboxConfig {
+                    faults,
+                    rate_limit_burst: burst,
+                    ..SandboxConfig::local(rate)
+                })
+                .await
+                .expect("sandbox target starts");
+                let _ = started.send(app.local_addr());
+                let _ = app.run(stop).await;
+            });
+        })
+        .expect("the target's thread");
+    let url = format!("http://{}", address.await.expect("sandbox target starts"));
     Target { url, shutdown }
 }
 
