@@ -81,6 +81,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::RateLimited,
+        ErrorKind::ServerError,
+        ErrorKind::ClientError,
+        ErrorKind::GraphqlError,
+        ErrorKind::InvalidRecord,
+        ErrorKind::RetriesExhausted,
+        ErrorKind::InternalError,
+    ];
+
+    /// The kind with this wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -170,6 +188,12 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
         assert_eq!(Status::parse("lost"), None);
+        for kind in ErrorKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.as_str());
+            assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::parse("unlucky"), None);
     }
 
     #[test]

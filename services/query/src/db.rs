@@ -10,10 +10,8 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use orch_contracts::Status;
-
 use crate::QueryConfig;
-use crate::listing::ListFilter;
+use crate::listing::{ListFilter, Sort};
 
 /// A pool that fails fast when Postgres is down, so requests get a 503 quickly.
 pub(crate) async fn connect(config: &QueryConfig) -> Result<PgPool, sqlx::Error> {
@@ -171,36 +169,74 @@ pub(crate) async fn find_event(
     Ok(rows.into_iter().next().map(|row| (row.event, history)))
 }
 
-/// One page of events, newest accepted first; one row more than `limit` is
-/// fetched so the caller knows whether another page follows.
+/// The text a `q` search looks in; the trigram index of migration 0008 is
+/// on exactly this expression.
+const SEARCHED_TEXT: &str = "(coalesce(name, '') || ' ' || coalesce(body, ''))";
+
+/// One page of events in the filter's order; one row more than `limit` is
+/// fetched so the caller knows whether another page follows. Only the
+/// filters given are in the statement, so the planner sees each query's
+/// real shape and picks its index (a generic plan with `$n IS NULL OR …`
+/// for every filter scans the acceptance index for a rare correlation id).
 pub(crate) async fn list_events(
     pool: &PgPool,
     filter: &ListFilter,
 ) -> Result<Vec<EventView>, sqlx::Error> {
     // Events whose raw record is not projected yet have no acceptance time and
     // are listed once it arrives.
-    sqlx::query_as::<_, EventView>(concat!(
-        "SELECT ",
-        event_columns!(),
-        r#"
-        FROM events
-        WHERE accepted_at IS NOT NULL
-          AND ($1::text IS NULL OR status = $1)
-          AND ($2::timestamptz IS NULL OR accepted_at >= $2)
-          AND ($3::timestamptz IS NULL OR accepted_at < $3)
-          AND ($4::timestamptz IS NULL OR (accepted_at, id) < ($4, $5))
-        ORDER BY accepted_at DESC, id DESC
-        LIMIT $6
-        "#
-    ))
-    .bind(filter.status.map(Status::as_str))
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(filter.after.as_ref().map(|c| c.accepted_at))
-    .bind(filter.after.as_ref().map(|c| c.id.as_str()))
-    .bind(filter.limit + 1)
-    .fetch_all(pool)
-    .await
+    let mut query = sqlx::QueryBuilder::new(concat!("SELECT ", event_columns!()));
+    query.push(" FROM events WHERE accepted_at IS NOT NULL");
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(correlation_id) = &filter.correlation_id {
+        query
+            .push(" AND correlation_id = ")
+            .push_bind(correlation_id.as_str());
+    }
+    if let Some(trace_id) = &filter.trace_id {
+        query.push(" AND trace_id = ").push_bind(trace_id.as_str());
+    }
+    if let Some(pattern) = &filter.text_pattern {
+        query
+            .push(" AND ")
+            .push(SEARCHED_TEXT)
+            .push(" ILIKE ")
+            .push_bind(pattern.as_str());
+    }
+    if let Some(kind) = filter.error_kind {
+        query
+            .push(" AND last_error_kind = ")
+            .push_bind(kind.as_str());
+    }
+    if let Some(code) = filter.http_status {
+        query.push(" AND last_http_status = ").push_bind(code);
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND accepted_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND accepted_at < ").push_bind(to);
+    }
+    let (after, order) = match filter.sort {
+        Sort::Newest => (" < ", " ORDER BY accepted_at DESC, id DESC"),
+        Sort::Oldest => (" > ", " ORDER BY accepted_at, id"),
+    };
+    if let Some(cursor) = &filter.after {
+        query
+            .push(" AND (accepted_at, id)")
+            .push(after)
+            .push("(")
+            .push_bind(cursor.accepted_at)
+            .push(", ")
+            .push_bind(cursor.id.as_str())
+            .push(")");
+    }
+    query
+        .push(order)
+        .push(" LIMIT ")
+        .push_bind(filter.limit + 1);
+    query.build_query_as::<EventView>().fetch_all(pool).await
 }
 
 /// How many projected events are in each status.

@@ -98,8 +98,9 @@ pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<Stri
     .into_response()
 }
 
-/// Events newest first, filtered by status and acceptance time, a page at a
-/// time (`next_cursor` fetches the next).
+/// Events newest (or oldest) first, filtered by status, acceptance time,
+/// correlation id, trace id, failure or text, a page at a time
+/// (`next_cursor` fetches the next).
 #[utoipa::path(
     get,
     path = "/events",
@@ -122,7 +123,7 @@ pub(crate) async fn list_events(
         Ok(params) => params,
         Err(rejection) => {
             return Problem::malformed(format!(
-                "Bad query string: {}. Known parameters: status, from, to, limit, cursor.",
+                "Bad query string: {}. Known parameters: status, from, to, correlation_id, trace_id, q, error_kind, http_status, sort, limit, cursor.",
                 rejection.body_text()
             ))
             .into_response();
@@ -144,6 +145,7 @@ pub(crate) async fn list_events(
                 Cursor {
                     accepted_at,
                     id: last.id.clone(),
+                    sort: filter.sort,
                 }
                 .encode()
             })

@@ -11,6 +11,9 @@ pub(crate) const READER_KEY: &str = "test-reader-key";
 /// Projected events, written straight into the read model (shared with
 /// the export benchmark).
 const SEED_SQL: &str = include_str!("../../examples/seed_events.sql");
+/// Projected events with correlation ids, trace ids, words and failures,
+/// and their history (shared with the console benchmark).
+const SEED_SEARCH_SQL: &str = include_str!("../../examples/seed_search.sql");
 
 /// One test's namespace: its database and its bucket.
 pub(crate) struct Namespace {
@@ -135,6 +138,29 @@ impl QueryProcess {
         )
     }
 
+    /// GET `path` with the reader key: (status, content type, JSON body or null).
+    pub(crate) async fn get_answer(&self, path: &str) -> (u16, String, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(READER_KEY)
+            .send()
+            .await
+            .expect("query answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            content_type,
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     /// GET `path` (e.g. the Location of a job) with the reader key.
     pub(crate) async fn get(&self, path: &str) -> Value {
         self.http
@@ -210,4 +236,23 @@ pub(crate) async fn seed(pool: &PgPool, count: i64) {
             .await
             .expect("seed events");
     }
+}
+
+/// Writes `count` searchable events accepted from `from`, `spacing_us`
+/// apart, ids `<stem>-<n>` (see examples/seed_search.sql).
+pub(crate) async fn seed_search(
+    pool: &PgPool,
+    from: OffsetDateTime,
+    count: i64,
+    spacing_us: i64,
+    stem: &str,
+) {
+    sqlx::query(SEED_SEARCH_SQL)
+        .bind(from)
+        .bind(count)
+        .bind(spacing_us as f64)
+        .bind(stem)
+        .execute(pool)
+        .await
+        .expect("seed searchable events");
 }
