@@ -8,6 +8,7 @@ RUN_DIR="$CACHE_DIR/run"
 SERVICES=(sandbox-target command dispatcher query archiver)
 DEMO_SOURCE_KEY="dev-source-key"
 DEMO_READER_KEY="dev-reader-key"
+DEMO_OPS_KEY="dev-ops-key"
 
 # service_binary NAME: the cargo binary of a service.
 service_binary() {
@@ -66,7 +67,9 @@ service_env() {
       ;;
     query)
       echo "QUERY_LISTEN_ADDR=127.0.0.1:$port"
-      echo "QUERY_READER_KEY_HASHES=$(key_hash "$DEMO_READER_KEY")"
+      echo "QUERY_READER_KEY_HASHES=support=$(key_hash "$DEMO_READER_KEY")"
+      echo "QUERY_OPS_KEY_HASHES=ops=$(key_hash "$DEMO_OPS_KEY")"
+      echo "QUERY_DISPATCHER_URLS=http://127.0.0.1:$(service_port dispatcher)"
       echo "DATABASE_URL=postgres://orchestrator:orchestrator@127.0.0.1:${PGPORT:-5432}/orchestrator"
       if [[ -n ${TRACES_UI_URL:-} ]]; then
         echo "QUERY_TRACE_URL_TEMPLATE=$TRACES_UI_URL/zipkin/traces/{trace_id}"

@@ -15,7 +15,18 @@ const REQUEST: Duration = Duration::from_secs(5);
 /// The pause between two looks at a topic that is not ready yet.
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// Every partition of `topic` with its high watermark, waiting up to
+/// One partition's offsets: the first still held and the next to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionEnds {
+    /// The partition.
+    pub partition: i32,
+    /// The low watermark: the oldest offset retention has kept.
+    pub low: i64,
+    /// The high watermark: the offset the next record will get.
+    pub high: i64,
+}
+
+/// Every partition of `topic` with its watermarks, waiting up to
 /// `within` for a just-created topic to get its leaders. Blocking. Errors
 /// that do not mean "not ready yet" (a refused login, an unknown broker)
 /// are returned at once.
@@ -23,7 +34,7 @@ pub fn partition_ends<C>(
     consumer: &BaseConsumer<C>,
     topic: &str,
     within: Duration,
-) -> Result<Vec<(i32, i64)>, KafkaError>
+) -> Result<Vec<PartitionEnds>, KafkaError>
 where
     C: ClientContext + ConsumerContext,
 {
@@ -40,7 +51,7 @@ where
     }
 }
 
-fn ends_now<C>(consumer: &BaseConsumer<C>, topic: &str) -> Result<Vec<(i32, i64)>, KafkaError>
+fn ends_now<C>(consumer: &BaseConsumer<C>, topic: &str) -> Result<Vec<PartitionEnds>, KafkaError>
 where
     C: ClientContext + ConsumerContext,
 {
@@ -63,8 +74,12 @@ where
         if let Some(error) = partition.error() {
             return not_ready(error.into());
         }
-        let (_, high) = consumer.fetch_watermarks(topic, partition.id(), REQUEST)?;
-        ends.push((partition.id(), high));
+        let (low, high) = consumer.fetch_watermarks(topic, partition.id(), REQUEST)?;
+        ends.push(PartitionEnds {
+            partition: partition.id(),
+            low,
+            high,
+        });
     }
     Ok(ends)
 }

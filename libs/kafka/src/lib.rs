@@ -19,7 +19,7 @@ pub use auth::{
     AuthContext, BaseConsumer, FutureProducer, StreamConsumer, TOKEN_AUTH_BUILT, TokenSource,
 };
 pub use config::KafkaConfig;
-pub use ends::partition_ends;
+pub use ends::{PartitionEnds, partition_ends};
 pub use headers::{KafkaHeaders, RecordContext, header_str};
 pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use security::{KafkaSecurity, SaslMechanism, SecurityConfigError, SecurityProtocol};

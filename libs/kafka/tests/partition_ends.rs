@@ -43,8 +43,8 @@ async fn a_topic_created_while_we_look_is_waited_for_and_then_read_to_its_ends()
     .expect("join")
     .expect("the topic is waited for, not refused");
     creator.await.expect("join");
-    let mut partitions: Vec<i32> = ends.iter().map(|(p, _)| *p).collect();
+    let mut partitions: Vec<i32> = ends.iter().map(|p| p.partition).collect();
     partitions.sort_unstable();
     assert_eq!(partitions, [0, 1, 2]);
-    assert!(ends.iter().all(|(_, high)| *high == 0), "{ends:?}");
+    assert!(ends.iter().all(|p| p.low == 0 && p.high == 0), "{ends:?}");
 }

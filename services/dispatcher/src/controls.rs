@@ -138,7 +138,11 @@ impl ControlReader {
         let deadline = std::time::Instant::now() + LOAD_WITHIN;
         // A sibling replica may have created the topic a moment ago; its
         // leaders are waited for, not taken as a reason to stop.
-        let ends = orch_kafka::partition_ends(&consumer, &topic, LOAD_WITHIN).map_err(failed)?;
+        let ends: Vec<(i32, i64)> = orch_kafka::partition_ends(&consumer, &topic, LOAD_WITHIN)
+            .map_err(failed)?
+            .into_iter()
+            .map(|p| (p.partition, p.high))
+            .collect();
         let mut assignment = TopicPartitionList::new();
         for (partition, _) in &ends {
             assignment

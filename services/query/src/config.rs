@@ -82,6 +82,10 @@ pub struct QueryConfig {
     #[arg(long, env = "QUERY_TRACE_URL_TEMPLATE", value_parser = TraceLink::parse)]
     pub trace_url_template: Option<TraceLink>,
 
+    /// The support and ops console at `/console`.
+    #[command(flatten)]
+    pub console: crate::console::ConsoleConfig,
+
     /// Limits on HTTP clients: timeouts and the connection cap.
     #[command(flatten)]
     pub http: orch_http::ServerLimits,

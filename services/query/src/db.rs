@@ -182,42 +182,8 @@ pub(crate) async fn list_events(
     pool: &PgPool,
     filter: &ListFilter,
 ) -> Result<Vec<EventView>, sqlx::Error> {
-    // Events whose raw record is not projected yet have no acceptance time and
-    // are listed once it arrives.
-    let mut query = sqlx::QueryBuilder::new(concat!("SELECT ", event_columns!()));
-    query.push(" FROM events WHERE accepted_at IS NOT NULL");
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
-    }
-    if let Some(correlation_id) = &filter.correlation_id {
-        query
-            .push(" AND correlation_id = ")
-            .push_bind(correlation_id.as_str());
-    }
-    if let Some(trace_id) = &filter.trace_id {
-        query.push(" AND trace_id = ").push_bind(trace_id.as_str());
-    }
-    if let Some(pattern) = &filter.text_pattern {
-        query
-            .push(" AND ")
-            .push(SEARCHED_TEXT)
-            .push(" ILIKE ")
-            .push_bind(pattern.as_str());
-    }
-    if let Some(kind) = filter.error_kind {
-        query
-            .push(" AND last_error_kind = ")
-            .push_bind(kind.as_str());
-    }
-    if let Some(code) = filter.http_status {
-        query.push(" AND last_http_status = ").push_bind(code);
-    }
-    if let Some(from) = filter.from {
-        query.push(" AND accepted_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        query.push(" AND accepted_at < ").push_bind(to);
-    }
+    let mut query = sqlx::QueryBuilder::new(concat!("SELECT ", event_columns!(), " FROM events"));
+    push_conditions(&mut query, filter);
     let (after, order) = match filter.sort {
         Sort::Newest => (" < ", " ORDER BY accepted_at DESC, id DESC"),
         Sort::Oldest => (" > ", " ORDER BY accepted_at, id"),
@@ -237,6 +203,59 @@ pub(crate) async fn list_events(
         .push(" LIMIT ")
         .push_bind(filter.limit + 1);
     query.build_query_as::<EventView>().fetch_all(pool).await
+}
+
+/// The ids of at most `cap` events the filter selects (its cursor and
+/// limit aside), newest first.
+pub(crate) async fn matching_ids(
+    pool: &PgPool,
+    filter: &ListFilter,
+    cap: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::new("SELECT id FROM events");
+    push_conditions(&mut query, filter);
+    query
+        .push(" ORDER BY accepted_at DESC, id DESC LIMIT ")
+        .push_bind(cap);
+    query.build_query_scalar::<String>().fetch_all(pool).await
+}
+
+/// `WHERE` with the filter's conditions; events whose raw record is not
+/// projected yet have no acceptance time and are listed once it arrives.
+fn push_conditions(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &ListFilter) {
+    query.push(" WHERE accepted_at IS NOT NULL");
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(correlation_id) = &filter.correlation_id {
+        query
+            .push(" AND correlation_id = ")
+            .push_bind(correlation_id.clone());
+    }
+    if let Some(trace_id) = &filter.trace_id {
+        query.push(" AND trace_id = ").push_bind(trace_id.clone());
+    }
+    if let Some(pattern) = &filter.text_pattern {
+        query
+            .push(" AND ")
+            .push(SEARCHED_TEXT)
+            .push(" ILIKE ")
+            .push_bind(pattern.clone());
+    }
+    if let Some(kind) = filter.error_kind {
+        query
+            .push(" AND last_error_kind = ")
+            .push_bind(kind.as_str());
+    }
+    if let Some(code) = filter.http_status {
+        query.push(" AND last_http_status = ").push_bind(code);
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND accepted_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND accepted_at < ").push_bind(to);
+    }
 }
 
 /// How many projected events are in each status.

@@ -2,6 +2,7 @@
 //! (idempotently, never moving a status backwards) and serves look-ups.
 
 pub mod config;
+mod console;
 mod db;
 mod error;
 mod exports;
@@ -14,6 +15,7 @@ mod startup;
 mod trace_link;
 
 pub use config::QueryConfig;
+pub use console::{ConsoleConfig, SecureCookie};
 pub use db::{EXPORT_PAGE_SQL, FIND_EVENT_SQL, migrate};
 pub use error::StartupError;
 pub use exports::ExportSettings;

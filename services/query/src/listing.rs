@@ -103,7 +103,8 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(orch_contracts::to_json(self))
     }
 
-    fn decode(token: &str) -> Option<Self> {
+    /// The cursor behind a token, if it is one of ours.
+    pub(crate) fn decode(token: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
@@ -253,7 +254,8 @@ pub(crate) fn trace_id(value: &str) -> Result<String, BadFilter> {
     }
 }
 
-fn text_pattern(value: &str) -> Result<String, BadFilter> {
+/// A `LIKE` pattern finding `value` (trimmed, 3 to 200 characters) anywhere.
+pub(crate) fn text_pattern(value: &str) -> Result<String, BadFilter> {
     let text = value.trim();
     let length = text.chars().count();
     if !(MIN_TEXT..=MAX_TEXT).contains(&length) {

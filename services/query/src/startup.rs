@@ -6,6 +6,9 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
+use crate::console::ConsoleState;
 use crate::exports::ExportSettings;
 use crate::exports::worker::Worker;
 use crate::trace_link::TraceLink;
@@ -21,6 +24,8 @@ pub(crate) struct AppState {
     pub(crate) database_reachable: orch_http::Watched,
     /// Export jobs, when an object store is configured.
     pub(crate) exports: Option<Exports>,
+    /// The console's keys, producer and delivery probe.
+    pub(crate) console: Arc<ConsoleState>,
 }
 
 /// What the export routes need.
@@ -123,12 +128,24 @@ impl Application {
                 async move { sqlx::query("SELECT 1").execute(&pool).await.is_ok() }
             })
         };
+        let console = Arc::new(
+            ConsoleState::new(self.config.console.clone(), &self.config.kafka)
+                .map_err(StartupError::from)?,
+        );
+        let sampler = tokio::spawn(console.probe.clone().run(
+            self.pool.clone(),
+            self.config.kafka.clone(),
+            console.config.dispatcher_group_id.clone(),
+            self.config.group_id.clone(),
+            background.clone(),
+        ));
         let state = AppState {
             database_reachable,
             pool: self.pool,
             reader_keys: self.config.reader_key_hashes,
             trace_link: self.config.trace_url_template,
             exports: self.exports,
+            console,
         };
         let served = orch_http::serve(
             self.listener,
@@ -138,6 +155,7 @@ impl Application {
         )
         .await;
         background.cancel();
+        let _ = sampler.await;
         for worker in workers {
             if worker.await.is_err() {
                 tracing::error!("An export worker panicked.");

@@ -1,7 +1,7 @@
 //! Fault injection: what the target does to a request besides answering it.
 //! Set at start (`SANDBOX_FAULTS`, JSON) or at run time (`PUT /admin/faults`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
@@ -29,6 +29,9 @@ pub struct Faults {
     pub reject_ids: HashSet<String>,
     /// `createItem` ids starting with this are answered 400 (poison).
     pub reject_id_prefix: Option<String>,
+    /// `createItem` ids answered 503 this many more times before one is
+    /// taken (each answer spends one): an event that needs retries.
+    pub flaky_ids: HashMap<String, u32>,
     /// Until this Unix time (ms), every `createItem` is answered 503, or
     /// `down_status` (a down window).
     pub down_until_ms: u64,
@@ -92,6 +95,12 @@ impl Faults {
                 .is_some_and(|p| !p.is_empty() && id.starts_with(p));
             if by_prefix || self.reject_ids.contains(id) {
                 return (latency, Fault::Reject);
+            }
+            if let Some(left) = self.flaky_ids.get_mut(id)
+                && *left > 0
+            {
+                *left -= 1;
+                return (latency, Fault::ServerError);
             }
         }
         let roll: f64 = rng.r#gen();
@@ -173,6 +182,21 @@ mod tests {
         assert!((share(Fault::ServerError) - 0.05).abs() < 0.005);
         assert!((share(Fault::RateLimited) - 0.01).abs() < 0.002);
         assert_eq!(share(Fault::Timeout), 0.0);
+    }
+
+    #[test]
+    fn a_flaky_id_fails_its_counted_times_then_goes_through() {
+        let mut faults = Faults {
+            flaky_ids: [("twice".to_owned(), 2)].into(),
+            ..Faults::default()
+        };
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut draw = |id: &str| faults.decide(Some(id), 0, &mut rng).1;
+        assert_eq!(draw("twice"), Fault::ServerError);
+        assert_eq!(draw("other"), Fault::None, "only that id");
+        assert_eq!(draw("twice"), Fault::ServerError);
+        assert_eq!(draw("twice"), Fault::None);
+        assert_eq!(draw("twice"), Fault::None);
     }
 
     #[test]

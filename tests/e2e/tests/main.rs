@@ -6,6 +6,7 @@
 mod support;
 
 mod archive_redrive;
+mod console;
 mod dead_letters;
 mod hostile_input;
 mod kafka_security;

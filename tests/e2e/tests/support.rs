@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) const SOURCE_KEY: &str = "test-source-key";
 pub(crate) const READER_KEY: &str = "test-reader-key";
+/// The console's acting key, named `ops-test` in the audit log.
+pub(crate) const OPS_KEY: &str = "test-ops-key";
 pub(crate) const TARGET_TOKEN: &str = "test-target-token";
 pub(crate) use orch_testkit::{PATIENCE, bootstrap};
 /// The query service's trace link template in tests.
@@ -40,6 +42,8 @@ pub(crate) struct Pipeline {
     pub(crate) command_url: String,
     pub(crate) query_url: String,
     pub(crate) target_url: String,
+    /// The dispatcher's ops address (fixed, so the console can ask it).
+    pub(crate) dispatcher_url: String,
     /// The test's own database.
     pub(crate) database_url: String,
     /// The command service's settings.
@@ -92,6 +96,8 @@ impl Drop for Pipeline {
 pub(crate) struct Options {
     /// Ids the target refuses with a 400, as a target refuses a bad event.
     pub(crate) refused_ids: Vec<String>,
+    /// Ids the target answers 503 this many times before taking them.
+    pub(crate) flaky_ids: Vec<(String, u32)>,
     pub(crate) without_dispatcher: bool,
     pub(crate) without_query: bool,
     /// A database of the test's own server, instead of one on the shared server.
@@ -119,6 +125,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         token: Some(TARGET_TOKEN.into()),
         faults: orch_sandbox_target::Faults {
             reject_ids: options.refused_ids.into_iter().collect(),
+            flaky_ids: options.flaky_ids.into_iter().collect(),
             ..orch_sandbox_target::Faults::default()
         },
         ..SandboxConfig::local(0)
@@ -152,8 +159,10 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     let command_url = format!("http://{}", command.local_addr());
     tokio::spawn(command.run(shutdown.clone()));
 
+    // A port known before the dispatcher starts: the console asks it.
+    let dispatcher_addr = SocketAddr::from(([127, 0, 0, 1], orch_testkit::free_port()));
     let dispatcher_config = DispatcherConfig {
-        listen_addr: any_port(),
+        listen_addr: dispatcher_addr,
         group_id: format!("{prefix}dispatcher"),
         target_url: format!("{target_url}/graphql"),
         target_token: Some(TARGET_TOKEN.to_owned().into()),
@@ -184,7 +193,11 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
     };
     let query_config = QueryConfig {
         listen_addr: any_port(),
-        reader_key_hashes: orch_http::ApiKeys::parse(&orch_http::hash_key(READER_KEY)).unwrap(),
+        reader_key_hashes: orch_http::ApiKeys::parse(&format!(
+            "support-test={}",
+            orch_http::hash_key(READER_KEY)
+        ))
+        .unwrap(),
         database_url: database_url.clone().into(),
         db_max_connections: 5,
         group_id: format!("{prefix}projector"),
@@ -196,6 +209,17 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         objects: orch_objects::ObjectStoreConfig::default(),
         exports: orch_query::ExportSettings::default(),
         trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),
+        console: orch_query::ConsoleConfig {
+            ops_key_hashes: Some(
+                orch_http::ApiKeys::parse(&format!("ops-test={}", orch_http::hash_key(OPS_KEY)))
+                    .unwrap(),
+            ),
+            session_minutes: 60,
+            secure_cookie: orch_query::SecureCookie::Auto,
+            dispatcher_urls: vec![format!("http://{dispatcher_addr}")],
+            dispatcher_group_id: format!("{prefix}dispatcher"),
+            redrive_max: 10_000,
+        },
         http: orch_http::ServerLimits::default(),
         telemetry: quiet(),
     };
@@ -206,6 +230,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         command_url,
         query_url: String::new(),
         target_url,
+        dispatcher_url: format!("http://{dispatcher_addr}"),
         database_url,
         command_config,
         dispatcher_config,

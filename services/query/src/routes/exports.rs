@@ -153,7 +153,7 @@ pub(crate) async fn list_exports(State(state): State<AppState>) -> Response {
 }
 
 /// The job's view, with a presigned URL valid until the job's expiry.
-async fn view(exports: &Exports, job: &Job) -> JobView {
+pub(crate) async fn view(exports: &Exports, job: &Job) -> JobView {
     let uri = match (&job.object_key, job.expires_at) {
         (Some(key), Some(expires_at)) if job.state == "finished" => {
             let left = expires_at - OffsetDateTime::now_utc();

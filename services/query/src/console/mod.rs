@@ -1,0 +1,118 @@
+//! The support and ops console: server-rendered pages under `/console`,
+//! with a stylesheet and a few lines of script served from the binary (no
+//! CDN, no build step). Served by the query service because that is where
+//! what support asks about lives: the read model, its search indexes, the
+//! export jobs, and the database that keeps sessions and the audit log.
+
+mod assets;
+mod audit;
+mod charts;
+mod config;
+mod dead_letters;
+mod delivery;
+mod exports;
+mod find;
+mod journey;
+mod login;
+mod page;
+mod problem;
+mod redrive;
+mod replicas;
+mod sampler;
+mod session;
+
+pub use config::{ConsoleConfig, SecureCookie};
+pub(crate) use replicas::Replicas;
+pub(crate) use sampler::DeliveryProbe;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::startup::AppState;
+
+/// What the console's handlers share beyond the read model.
+pub(crate) struct ConsoleState {
+    pub(crate) config: ConsoleConfig,
+    /// Keys that may act; `None`: nobody can.
+    pub(crate) ops_keys: Option<orch_http::ApiKeys>,
+    /// Writes redrives and delivery controls (idempotent, acks=all).
+    pub(crate) producer: orch_kafka::FutureProducer,
+    pub(crate) topics: orch_contracts::Topics,
+    pub(crate) probe: std::sync::Arc<DeliveryProbe>,
+}
+
+impl std::fmt::Debug for ConsoleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsoleState {
+    /// The producer and the probe for `kafka`; no connection is made yet.
+    pub(crate) fn new(
+        config: ConsoleConfig,
+        kafka: &orch_kafka::KafkaConfig,
+    ) -> Result<Self, rdkafka::error::KafkaError> {
+        let producer = kafka
+            .client_config("orch-query-console")
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .create_with_context(kafka.auth_context())?;
+        let probe = std::sync::Arc::new(DeliveryProbe::new(Replicas::new(
+            config.dispatcher_urls.clone(),
+        )));
+        Ok(Self {
+            ops_keys: config.ops_key_hashes.clone(),
+            config,
+            producer,
+            topics: kafka.topics(),
+            probe,
+        })
+    }
+}
+
+/// What the browser may load on a console page: only our own files.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// Headers on every console answer: our own files only, never framed, no
+/// MIME sniffing, no referrer to other sites.
+async fn protect(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Every console route.
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/console", get(find::find))
+        .route("/console/", get(find::find))
+        .route("/console/login", get(login::form).post(login::sign_in))
+        .route("/console/logout", post(login::sign_out))
+        .route("/console/events/{id}", get(journey::journey))
+        .route("/console/dead-letters", get(dead_letters::list))
+        .route("/console/redrives", post(redrive::preview))
+        .route("/console/redrives/{id}", get(redrive::show))
+        .route("/console/redrives/{id}/confirm", post(redrive::confirm))
+        .route("/console/delivery", get(delivery::page))
+        .route("/console/delivery/controls", post(delivery::set_control))
+        .route("/console/exports", get(exports::list).post(exports::start))
+        .route("/console/audit", get(audit::list))
+        .route("/console/assets/{file}", get(assets::serve))
+        .layer(axum::middleware::map_response(protect))
+        .with_state(state)
+}
