@@ -99,6 +99,8 @@ pub(crate) struct Options {
     /// Ids the target answers 503 this many times before taking them.
     pub(crate) flaky_ids: Vec<(String, u32)>,
     pub(crate) without_dispatcher: bool,
+    /// A bucket of the test's own for the query service's exports.
+    pub(crate) exports: bool,
     pub(crate) without_query: bool,
     /// A database of the test's own server, instead of one on the shared server.
     pub(crate) database_url: Option<String>,
@@ -206,7 +208,11 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         writer_buffer_bytes: 32 * 1024 * 1024,
         writers: 2,
         kafka: kafka.clone(),
-        objects: orch_objects::ObjectStoreConfig::default(),
+        objects: if options.exports {
+            orch_testkit::objects::create_bucket(&prefix).await
+        } else {
+            orch_objects::ObjectStoreConfig::default()
+        },
         exports: orch_query::ExportSettings::default(),
         trace_url_template: Some(orch_query::TraceLink::parse(TRACE_URL_TEMPLATE).unwrap()),
         console: orch_query::ConsoleConfig {

@@ -72,6 +72,15 @@ pub(crate) async fn sign_in(
 ) -> Result<Response, ConsoleError> {
     session::same_origin(&headers)?;
     let next = safe_next(form.next.as_deref()).to_owned();
+    // Checked before the key, so a guess made while throttled learns nothing.
+    if state.console.sign_ins.check().is_err() {
+        tracing::warn!("Console sign-ins arriving faster than the limit; refused.");
+        let body = sign_in_page(
+            &next,
+            Some("Too many sign-ins on this server just now; wait a few seconds and try again."),
+        );
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page::bare("Sign in", body)).into_response());
+    }
     let key = form.key.trim();
     let ops = state.console.ops_keys.as_ref();
     let found = (key.len() <= MAX_KEY)

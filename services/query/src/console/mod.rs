@@ -41,6 +41,9 @@ pub(crate) struct ConsoleState {
     pub(crate) producer: orch_kafka::FutureProducer,
     pub(crate) topics: orch_contracts::Topics,
     pub(crate) probe: std::sync::Arc<DeliveryProbe>,
+    /// Sign-ins this replica takes: guessing keys is slowed to a crawl,
+    /// while people signing in never notice.
+    pub(crate) sign_ins: governor::DefaultDirectRateLimiter,
 }
 
 impl std::fmt::Debug for ConsoleState {
@@ -66,7 +69,11 @@ impl ConsoleState {
         let probe = std::sync::Arc::new(DeliveryProbe::new(Replicas::new(
             config.dispatcher_urls.clone(),
         )));
+        let sign_ins = governor::RateLimiter::direct(
+            governor::Quota::per_second(SIGN_INS_PER_SECOND).allow_burst(SIGN_IN_BURST),
+        );
         Ok(Self {
+            sign_ins,
             ops_keys: config.ops_key_hashes.clone(),
             config,
             producer,
@@ -75,6 +82,11 @@ impl ConsoleState {
         })
     }
 }
+
+/// Sign-ins a replica takes a second, after a burst of `SIGN_IN_BURST`.
+const SIGN_INS_PER_SECOND: std::num::NonZeroU32 = std::num::NonZeroU32::new(5).unwrap();
+/// Sign-ins a replica takes at once.
+const SIGN_IN_BURST: std::num::NonZeroU32 = std::num::NonZeroU32::new(20).unwrap();
 
 /// What the browser may load on a console page: only our own files.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \

@@ -4,4 +4,5 @@
 
 mod exports;
 mod search;
+mod sign_in;
 mod support;

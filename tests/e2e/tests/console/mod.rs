@@ -5,6 +5,7 @@
 mod browser;
 mod dead_letter_redrive;
 mod delivery_controls;
+mod exports;
 mod support_search;
 
 use crate::support::Pipeline;
