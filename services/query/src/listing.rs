@@ -110,6 +110,29 @@ impl Cursor {
     }
 }
 
+/// Cuts `events` (fetched with one row more than `limit`) to the page and
+/// returns the cursor of the next page, if there is one.
+pub(crate) fn next_page(
+    events: &mut Vec<crate::db::EventView>,
+    limit: i64,
+    sort: Sort,
+) -> Option<String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if events.len() <= limit {
+        return None;
+    }
+    events.truncate(limit);
+    let last = events.last()?;
+    Some(
+        Cursor {
+            accepted_at: last.accepted_at?,
+            id: last.id.clone(),
+            sort,
+        }
+        .encode(),
+    )
+}
+
 /// A checked listing request: in `sort` order, at most `limit` events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ListFilter {

@@ -14,7 +14,7 @@ use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db;
-use crate::listing::{Cursor, ListFilter, Sort};
+use crate::listing::{self, Cursor, ListFilter, Sort};
 use crate::startup::AppState;
 
 /// Letters per page.
@@ -99,22 +99,7 @@ pub(crate) async fn list(
         );
     }
     let mut letters = db::list_events(&state.pool, &filter).await?;
-    let more = letters.len() as i64 > PAGE;
-    letters.truncate(PAGE as usize);
-    let next = more
-        .then(|| {
-            letters.last().and_then(|last| {
-                last.accepted_at.map(|accepted_at| {
-                    Cursor {
-                        accepted_at,
-                        id: last.id.clone(),
-                        sort: Sort::Newest,
-                    }
-                    .encode()
-                })
-            })
-        })
-        .flatten();
+    let next = listing::next_page(&mut letters, PAGE, Sort::Newest);
     let max = i64::from(state.console.config.redrive_max);
     let body = html! {
         p { "Events whose delivery ended in the dead-letter queue (on the DLQ topic, or in the archive once past the topic's retention), newest first." }

@@ -237,22 +237,7 @@ pub(crate) async fn find(
         }
     };
     let mut events = events;
-    let more = events.len() as i64 > PAGE;
-    events.truncate(PAGE as usize);
-    let next = more
-        .then(|| {
-            events.last().and_then(|last| {
-                last.accepted_at.map(|accepted_at| {
-                    Cursor {
-                        accepted_at,
-                        id: last.id.clone(),
-                        sort: Sort::Newest,
-                    }
-                    .encode()
-                })
-            })
-        })
-        .flatten();
+    let next = listing::next_page(&mut events, PAGE, Sort::Newest);
     let body = html! {
         form.search method="get" action="/console" role="search" {
             div.field.wide {

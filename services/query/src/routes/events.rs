@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::db::{self, EventView, HistoryEntry};
-use crate::listing::{Cursor, ListParams};
+use crate::listing::{self, ListParams};
 use crate::startup::AppState;
 
 pub(super) fn router(state: AppState) -> Router {
@@ -137,23 +137,10 @@ pub(crate) async fn list_events(
         Ok(events) => events,
         Err(error) => return super::database_failed(&error),
     };
-    let limit = usize::try_from(filter.limit).unwrap_or(usize::MAX);
-    let next_cursor = (events.len() > limit).then(|| {
-        events.truncate(limit);
-        events.last().and_then(|last| {
-            last.accepted_at.map(|accepted_at| {
-                Cursor {
-                    accepted_at,
-                    id: last.id.clone(),
-                    sort: filter.sort,
-                }
-                .encode()
-            })
-        })
-    });
+    let next_cursor = listing::next_page(&mut events, filter.limit, filter.sort);
     Json(EventPage {
         events,
-        next_cursor: next_cursor.flatten(),
+        next_cursor,
     })
     .into_response()
 }
