@@ -138,7 +138,7 @@ pub(crate) fn results_table(events: &[EventView], selectable: bool) -> Markup {
                                         aria-label={ "Select " (event.id) };
                                 }
                             }
-                            td { a href={ "/console/events/" (page::encode_query(&event.id)) } { (event.id) } }
+                            td { a href=(page::event_path(&event.id)) { (event.id) } }
                             td { (event.name.as_deref().unwrap_or("—")) }
                             td { span class={ "status " (event.status) } { (event.status) } }
                             td.num { (event.attempts) }
@@ -198,7 +198,7 @@ pub(crate) async fn find(
         ));
     }
     if !text.is_empty() && db::find_event(&state.pool, text).await?.is_some() {
-        let to = format!("/console/events/{}", page::encode_query(text));
+        let to = page::event_path(text);
         return Ok(Redirect::to(&to).into_response());
     }
     let mut filter = ListFilter {

@@ -146,6 +146,12 @@ pub(crate) fn encode_query(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `/console/events/<id>`, the id escaped as one path segment (form
+/// encoding writes a space as `+`, which a path keeps as a plus).
+pub(crate) fn event_path(id: &str) -> String {
+    format!("/console/events/{}", encode_query(id).replace('+', "%20"))
+}
+
 /// A query string from pairs, leaving out empty values.
 pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
     let kept: Vec<(&str, &str)> = pairs
@@ -165,4 +171,18 @@ pub(crate) fn json_block(value: &serde_json::Value) -> Markup {
 /// A hidden CSRF field for a form of `session`.
 pub(crate) fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_one_path_segment_whatever_it_holds() {
+        assert_eq!(
+            event_path("e 1/2+3?#"),
+            "/console/events/e%201%2F2%2B3%3F%23"
+        );
+        assert_eq!(event_path("évè"), "/console/events/%C3%A9v%C3%A8");
+    }
 }

@@ -233,7 +233,7 @@ pub(crate) async fn show(
         h2 { "Event ids" }
         ul.ids {
             @for event in ids.iter().take(SHOWN) {
-                li { a href={ "/console/events/" (page::encode_query(event)) } { (event) } }
+                li { a href=(page::event_path(event)) { (event) } }
             }
         }
         @if count > SHOWN as i64 { p.muted { "… and " (count - SHOWN as i64) " more." } }
