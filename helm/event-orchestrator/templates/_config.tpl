@@ -132,6 +132,11 @@ QUERY_EXPORT_WORKERS: {{ include "eo.envValue" $c.exportWorkers }}
 QUERY_EXPORT_LEASE_SECS: {{ include "eo.envValue" $c.exportLeaseSecs }}
 QUERY_EXPORT_PAGE_ROWS: {{ include "eo.envValue" $c.exportPageRows }}
 QUERY_EXPORT_PART_BYTES: {{ include "eo.envValue" $c.exportPartBytes }}
+QUERY_CONSOLE_SESSION_MINUTES: {{ include "eo.envValue" $c.consoleSessionMinutes }}
+QUERY_CONSOLE_SECURE_COOKIE: {{ $c.consoleSecureCookie | quote }}
+QUERY_CONSOLE_REDRIVE_MAX: {{ include "eo.envValue" $c.consoleRedriveMax }}
+QUERY_DISPATCHER_URLS: {{ include "eo.dispatcherUrls" . | quote }}
+QUERY_DISPATCHER_GROUP_ID: {{ .Values.dispatcher.config.groupId | quote }}
 {{- /* Without a bucket the service turns exports off (POST /exports answers 503). */}}
 {{- if .Values.objectStore.bucket }}
 {{ include "eo.config.objectStore" . }}
@@ -181,6 +186,8 @@ lacks a key stops the pod with CreateContainerConfigError naming it.
 {{- $refs = append $refs (list "COMMAND_SOURCE_KEY_HASHES" $v.existingSecret $v.secretKeys.sourceKeyHashes) }}
 {{- else if eq .component "query" }}
 {{- $refs = append $refs (list "QUERY_READER_KEY_HASHES" $v.existingSecret $v.secretKeys.readerKeyHashes) }}
+{{- /* Optional: a Secret without ops keys leaves the console read-only. */}}
+{{- $refs = append $refs (list "QUERY_OPS_KEY_HASHES" $v.existingSecret $v.secretKeys.opsKeyHashes true) }}
 {{- $refs = append $refs (list "DATABASE_URL" $v.existingSecret $v.secretKeys.databaseUrl) }}
 {{- else if eq .component "dispatcher" }}
 {{- if include "eo.dispatcherUsesSandbox" $root }}
@@ -212,5 +219,8 @@ lacks a key stops the pod with CreateContainerConfigError naming it.
     secretKeyRef:
       name: {{ index . 1 | quote }}
       key: {{ index . 2 | quote }}
+      {{- if gt (len .) 3 }}
+      optional: true
+      {{- end }}
 {{- end }}
 {{- end }}

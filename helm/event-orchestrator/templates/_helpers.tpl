@@ -170,6 +170,18 @@ would print 2592000000 as 2.592e+09; whole numbers are printed as integers.
 {{- end }}
 {{- end }}
 
+{{/*
+The dispatchers' ops addresses the console asks: as configured, else every
+pod behind the chart's headless dispatcher Service.
+*/}}
+{{- define "eo.dispatcherUrls" -}}
+{{- with .Values.query.config.dispatcherUrls -}}
+{{ . }}
+{{- else -}}
+dns+http://{{ include "eo.componentFullname" (dict "root" . "component" "dispatcher") }}-headless:8081
+{{- end -}}
+{{- end }}
+
 {{/* Where the source is told to look up an event's status. */}}
 {{- define "eo.statusBaseUrl" -}}
 {{- $ingress := .Values.query.ingress }}

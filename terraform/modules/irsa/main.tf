@@ -4,27 +4,40 @@ locals {
   # command service and the dispatcher run idempotent producers.
   kafka = {
     command = {
-      write  = ["events.raw"]
-      read   = []
-      groups = []
+      write           = ["events.raw"]
+      read            = []
+      groups          = []
+      describe_topics = []
+      describe_groups = []
     }
     # The dispatcher also reads the delivery controls (every replica, the
     # whole compacted topic, outside any group). ops write them with orchctl
-    # under their own credentials, not this role.
+    # under their own credentials, or through the console under the query
+    # service's role.
     dispatcher = {
-      write  = ["events.status", "events.dlq"]
-      read   = ["events.raw", "events.control"]
-      groups = [var.dispatcher_group_id]
+      write           = ["events.status", "events.dlq"]
+      read            = ["events.raw", "events.control"]
+      groups          = [var.dispatcher_group_id]
+      describe_topics = []
+      describe_groups = []
     }
+    # The console (served by the query service) writes redriven events to
+    # events.raw and delivery controls to events.control, and draws the
+    # dispatchers' lag and the DLQ's growth from offsets only: it describes
+    # the dispatcher group and events.dlq but reads no record of either.
     query = {
-      write  = []
-      read   = ["events.raw", "events.status"]
-      groups = [var.projector_group_id]
+      write           = ["events.raw", "events.control"]
+      read            = ["events.raw", "events.status"]
+      groups          = [var.projector_group_id]
+      describe_topics = ["events.dlq"]
+      describe_groups = [var.dispatcher_group_id]
     }
     dlq_archiver = {
-      write  = []
-      read   = ["events.dlq"]
-      groups = [var.dlq_archiver_group_id]
+      write           = []
+      read            = ["events.dlq"]
+      groups          = [var.dlq_archiver_group_id]
+      describe_topics = []
+      describe_groups = []
     }
   }
 
@@ -110,6 +123,24 @@ data "aws_iam_policy_document" "this" {
       sid       = "KafkaConsumerGroup"
       actions   = ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]
       resources = [for g in each.value.groups : "${local.kafka_group_base}${g}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && length(each.value.describe_topics) > 0 ? [1] : []
+    content {
+      sid       = "KafkaDescribeTopics"
+      actions   = ["kafka-cluster:DescribeTopic"]
+      resources = [for t in each.value.describe_topics : "${local.kafka_topic_base}${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.kafka_iam_auth && length(each.value.describe_groups) > 0 ? [1] : []
+    content {
+      sid       = "KafkaDescribeGroups"
+      actions   = ["kafka-cluster:DescribeGroup"]
+      resources = [for g in each.value.describe_groups : "${local.kafka_group_base}${g}"]
     }
   }
 

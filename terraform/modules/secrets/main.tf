@@ -14,8 +14,8 @@ locals {
       description = "Command service: comma-separated sha256:<hex> hashes of the source's API keys"
     }
     query = {
-      keys        = ["QUERY_READER_KEY_HASHES", "DATABASE_URL"]
-      description = "Query service: reader key hashes and the Postgres URL of its own role"
+      keys        = ["QUERY_READER_KEY_HASHES", "QUERY_OPS_KEY_HASHES", "DATABASE_URL"]
+      description = "Query service: reader and ops key hashes (name=sha256:<hex>) and the Postgres URL of its own role"
     }
     dispatcher = {
       keys        = ["DISPATCHER_TARGET_TOKEN"]
