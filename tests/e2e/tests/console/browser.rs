@@ -142,6 +142,29 @@ impl Browser {
         self.find(css).await.click().await.expect("click");
     }
 
+    /// Clicks `css`, which loads another page, and waits until the old page
+    /// is gone: a click returns before the navigation it starts may finish,
+    /// and reading at once can see the page that was clicked on.
+    pub(crate) async fn follow(&self, css: &str) {
+        let old_page = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a page");
+        self.click(css).await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        // An element of a page that has been replaced answers "stale".
+        while old_page.tag_name().await.is_ok() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "clicking {css} on {} loaded no new page",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.find("main").await;
+    }
+
     /// The visible text of the page's main part.
     pub(crate) async fn main_text(&self) -> String {
         self.find("main").await.text().await.expect("text")
@@ -174,7 +197,7 @@ impl Browser {
     pub(crate) async fn sign_in(&self, key: &str) {
         self.go("/console/login").await;
         self.fill("#key", key).await;
-        self.click("main button[type=submit]").await;
+        self.follow("main button[type=submit]").await;
         self.find("header.top").await;
     }
 

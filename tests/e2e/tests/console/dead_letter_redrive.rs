@@ -39,7 +39,7 @@ async fn ops_filter_dead_letters_by_reason_preview_a_redrive_confirm_it_and_see_
         .click()
         .await
         .unwrap();
-    browser.click("form.search button[type=submit]").await;
+    browser.follow("form.search button[type=submit]").await;
     let filtered = browser.main_text().await;
     browser.shot("1-dead-letters-by-reason").await;
     assert!(filtered.contains("3 dead letters match"), "{filtered}");
@@ -50,7 +50,7 @@ async fn ops_filter_dead_letters_by_reason_preview_a_redrive_confirm_it_and_see_
 
     // The target is mended; the refused events can go.
     pipeline.clear_target_faults().await;
-    browser.click("button[name=scope][value=all]").await;
+    browser.follow("button[name=scope][value=all]").await;
     let preview = browser.main_text().await;
     browser.shot("2-redrive-preview").await;
     assert!(browser.path().await.starts_with("/console/redrives/"));
@@ -76,7 +76,7 @@ async fn ops_filter_dead_letters_by_reason_preview_a_redrive_confirm_it_and_see_
         );
     }
 
-    browser.click("#confirm").await;
+    browser.follow("#confirm").await;
     let done = browser
         .await_text("every redriven event delivered", |text| {
             text.contains("3 delivered, 0 dead-lettered again, 0 on their way")

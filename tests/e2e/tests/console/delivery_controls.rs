@@ -26,7 +26,7 @@ async fn ops_pause_and_resume_delivery_and_the_target_counter_stops_and_restarts
     browser
         .fill("#reason", "target maintenance until 14:00 UTC")
         .await;
-    browser.click("#pause").await;
+    browser.follow("#pause").await;
     let paused = browser
         .await_text("delivery paused", |text| {
             text.contains("Paused by ops-test")
@@ -57,7 +57,7 @@ async fn ops_pause_and_resume_delivery_and_the_target_counter_stops_and_restarts
     }
 
     browser.fill("#reason", "maintenance over").await;
-    browser.click("#resume").await;
+    browser.follow("#resume").await;
     browser
         .await_text("delivery running", |text| text.contains("Running"))
         .await;

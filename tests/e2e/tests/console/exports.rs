@@ -43,7 +43,7 @@ async fn support_starts_an_export_and_downloads_its_file_once_written() {
         .click()
         .await
         .unwrap();
-    browser.click("form.search button[type=submit]").await;
+    browser.follow("form.search button[type=submit]").await;
     let listed = browser
         .await_text("the export finished", |text| text.contains("finished"))
         .await;

@@ -54,7 +54,7 @@ async fn support_finds_an_event_by_correlation_id_and_by_a_word_and_follows_its_
     browser.sign_in(READER_KEY).await;
 
     browser.fill("#q", &correlation).await;
-    browser.click("form.search button[type=submit]").await;
+    browser.follow("form.search button[type=submit]").await;
     let found = browser.main_text().await;
     browser.shot("1-found-by-correlation-id").await;
     assert!(
@@ -65,14 +65,14 @@ async fn support_finds_an_event_by_correlation_id_and_by_a_word_and_follows_its_
     assert!(!found.contains(&format!("decoy-{tag}")), "{found}");
 
     browser.fill("#q", &word).await;
-    browser.click("form.search button[type=submit]").await;
+    browser.follow("form.search button[type=submit]").await;
     let found = browser.main_text().await;
     browser.shot("2-found-by-a-word").await;
     assert!(found.contains(&id), "{found}");
     assert!(!found.contains(&format!("decoy-{tag}")), "{found}");
 
     browser
-        .click(&format!("a[href='/console/events/{id}']"))
+        .follow(&format!("a[href='/console/events/{id}']"))
         .await;
     let journey = browser.main_text().await;
     browser.shot("3-journey").await;
