@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 
 pub use api_keys::{ApiKeys, ApiKeysError, hash_key};
 pub use auth::{presented_key, require_key};
-pub use metrics::{metrics_handle, metrics_route, track_requests};
+pub use metrics::{metrics_handle, metrics_route, register_build_info, track_requests};
 pub use openapi::{BEARER_KEY, BearerKey, openapi_json, openapi_route};
 pub use problem::{FieldError, Problem};
 pub use readiness::Watched;

@@ -5,15 +5,19 @@
 
 mod config;
 mod internal_event;
+mod live_gauges;
 mod logs;
 mod propagation;
 mod traces;
+mod version;
 
 pub use config::{LogFormat, OtlpProtocol, SamplerName, TelemetryConfig, TracesExporter};
 pub use internal_event::InternalEvent;
-pub use opentelemetry::propagation::{Extractor, Injector};
-pub use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+pub use live_gauges::{Series, render_live_gauges, replace_live_gauges};
+pub use opentelemetry::propagation::Extractor;
+pub use opentelemetry_http::HeaderExtractor;
 pub use propagation::{RemoteParent, TraceHeaders, continue_trace, trace_headers};
+pub use version::{COMMIT, VERSION, long_version};
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;

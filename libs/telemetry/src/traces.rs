@@ -1,6 +1,7 @@
 //! The OpenTelemetry tracer provider: always present, so every span has ids
 //! to propagate, exporting over OTLP/HTTP only when configured to.
 
+use opentelemetry::KeyValue;
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
@@ -21,6 +22,7 @@ pub(crate) fn provider(
         .with_resource(
             Resource::builder()
                 .with_service_name(service.to_owned())
+                .with_attribute(KeyValue::new("service.version", crate::VERSION))
                 .build(),
         );
     if let Some(endpoint) = config.traces_endpoint() {

@@ -11,6 +11,7 @@ use orch_telemetry::TelemetryConfig;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "orch-archiver",
+    version = orch_telemetry::long_version(),
     about = "Archives dead letters to object storage."
 )]
 pub struct ArchiverConfig {

@@ -8,8 +8,8 @@
 //! the new owner wrote the same object could overwrite it with a different
 //! range of offsets, and records would be archived twice.
 
+use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
@@ -47,11 +47,8 @@ impl Drop for Hold<'_> {
 }
 
 impl Ownership {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding this lock leaves only counters behind.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// Records newly assigned partitions; each gets a fresh epoch.
@@ -100,11 +97,7 @@ impl Ownership {
             if busy.is_empty() || left.is_zero() {
                 return busy;
             }
-            state = self
-                .idle
-                .wait_timeout(state, left)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+            self.idle.wait_for(&mut state, left);
         }
     }
 }

@@ -232,8 +232,8 @@ impl Loop {
         let lag = earliest.map_or(0.0, |at| {
             (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0)
         });
-        metrics::gauge!("archiver_archive_lag_seconds").set(lag);
-        metrics::gauge!("archiver_buffered_bytes").set(self.held() as f64);
+        metrics::gauge!("orch_archiver_archive_lag_seconds").set(lag);
+        metrics::gauge!("orch_archiver_buffered_bytes").set(self.held() as f64);
     }
 
     /// Pauses what must wait for memory and resumes what may go on.
@@ -276,7 +276,7 @@ impl Loop {
             tracing::debug!(%error, "Could not resume partitions.");
         }
         if pause.count() > 0 {
-            metrics::counter!("archiver_pauses_total").increment(1);
+            metrics::counter!("orch_archiver_pauses_total").increment(1);
         }
         self.paused = want;
     }

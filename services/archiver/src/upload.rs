@@ -98,7 +98,7 @@ impl Uploader {
                     Ok(()) => break,
                     Err(error) => {
                         let error = orch_telemetry::error_chain(&error);
-                        metrics::counter!("archiver_write_failures_total", "step" => step.as_str())
+                        metrics::counter!("orch_archiver_write_failures_total", "step" => step.as_str())
                             .increment(1);
                         tracing::warn!(
                             error = %error,
@@ -114,10 +114,10 @@ impl Uploader {
                 pause = (pause * 2).min(self.retry_max);
             }
         }
-        metrics::counter!("archiver_records_archived_total").increment(entry.records);
-        metrics::counter!("archiver_bytes_archived_total").increment(entry.bytes);
-        metrics::counter!("archiver_objects_written_total").increment(1);
-        metrics::histogram!("archiver_object_write_seconds")
+        metrics::counter!("orch_archiver_records_archived_total").increment(entry.records);
+        metrics::counter!("orch_archiver_bytes_archived_total").increment(entry.bytes);
+        metrics::counter!("orch_archiver_objects_written_total").increment(1);
+        metrics::histogram!("orch_archiver_object_write_seconds")
             .record(started.elapsed().as_secs_f64());
         tracing::debug!(
             object = %entry.object,

@@ -6,27 +6,22 @@ use std::fmt::Display;
 
 use orch_telemetry::InternalEvent;
 
-/// Where an accepted event was made durable.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum DurableIn {
-    Kafka,
-    Spool,
-}
+use crate::publisher::Durable;
 
 /// An event was made durable and answered 202.
 #[derive(Debug)]
 pub(crate) struct EventAccepted {
-    pub(crate) durable_in: DurableIn,
+    pub(crate) durable_in: Durable,
 }
 
 impl InternalEvent for EventAccepted {
     fn emit(self) {
         let durable_in = match self.durable_in {
-            DurableIn::Kafka => "kafka",
-            DurableIn::Spool => "spool",
+            Durable::Kafka => "kafka",
+            Durable::Spool => "spool",
         };
         tracing::info!(durable_in, "Event accepted.");
-        metrics::counter!("events_accepted_total", "durable_in" => durable_in).increment(1);
+        metrics::counter!("orch_events_accepted_total", "durable_in" => durable_in).increment(1);
     }
 }
 
@@ -54,7 +49,7 @@ impl InternalEvent for EventNotDurable<'_> {
                 "not_durable"
             }
         };
-        metrics::counter!("events_rejected_total", "reason" => reason).increment(1);
+        metrics::counter!("orch_events_rejected_total", "reason" => reason).increment(1);
     }
 }
 
@@ -67,7 +62,7 @@ pub(crate) struct ProduceFailed<'a, E> {
 impl<E: Display> InternalEvent for ProduceFailed<'_, E> {
     fn emit(self) {
         tracing::warn!(error = %self.error, "Kafka refused the record; spooling it.");
-        metrics::counter!("produce_errors_total").increment(1);
+        metrics::counter!("orch_produce_errors_total").increment(1);
     }
 }
 
@@ -80,7 +75,7 @@ pub(crate) struct SpoolReadFailed<'a, E> {
 impl<E: Display> InternalEvent for SpoolReadFailed<'_, E> {
     fn emit(self) {
         tracing::warn!(error = %self.error, "Reading the spool failed; retrying.");
-        metrics::counter!("spool_read_failures_total", "reason" => "io").increment(1);
+        metrics::counter!("orch_spool_read_failures_total", "reason" => "io").increment(1);
     }
 }
 
@@ -96,7 +91,8 @@ impl InternalEvent for SpoolQuarantined<'_> {
         let item = self.item;
         tracing::error!(kind = item.kind.as_str(), file = %item.file, seq = ?item.seq, bytes = item.bytes,
             reason = %item.reason, "Spool content quarantined; see docs/runbooks/spool.md.");
-        metrics::counter!("spool_quarantined_total", "kind" => item.kind.as_str()).increment(1);
+        metrics::counter!("orch_spool_quarantined_total", "kind" => item.kind.as_str())
+            .increment(1);
     }
 }
 
@@ -112,6 +108,6 @@ impl InternalEvent for SpoolForwarded {
             records = self.records,
             "Spooled records forwarded to Kafka."
         );
-        metrics::counter!("spool_forwarded_total").increment(self.records as u64);
+        metrics::counter!("orch_spool_forwarded_total").increment(self.records as u64);
     }
 }

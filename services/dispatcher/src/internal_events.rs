@@ -12,12 +12,19 @@ use orch_telemetry::InternalEvent;
 #[derive(Debug)]
 pub(crate) struct EventDelivered {
     pub(crate) attempt: u32,
+    /// From the command service's acceptance to now, for an event in its
+    /// first round (generation 0); a redriven event's would measure the
+    /// outage it waited out, not the pipeline.
+    pub(crate) since_accepted: Option<std::time::Duration>,
 }
 
 impl InternalEvent for EventDelivered {
     fn emit(self) {
         tracing::info!(attempt = self.attempt, "Event delivered.");
-        metrics::counter!("deliveries_total", "outcome" => "delivered").increment(1);
+        metrics::counter!("orch_deliveries_total", "outcome" => "delivered").increment(1);
+        if let Some(latency) = self.since_accepted {
+            metrics::histogram!("orch_delivery_latency_seconds").record(latency.as_secs_f64());
+        }
     }
 }
 
@@ -37,9 +44,9 @@ impl InternalEvent for AttemptFailed<'_> {
             message = self.message,
             "Delivery attempt failed."
         );
-        metrics::counter!("delivery_retries_total", "kind" => self.kind.as_str()).increment(1);
+        metrics::counter!("orch_delivery_retries_total", "kind" => self.kind.as_str()).increment(1);
         if self.kind == ErrorKind::RateLimited {
-            metrics::counter!("delivery_rate_limited_total").increment(1);
+            metrics::counter!("orch_delivery_rate_limited_total").increment(1);
         }
     }
 }
@@ -58,7 +65,7 @@ impl InternalEvent for EventDeadLettered<'_> {
             message = self.message,
             "Event dead-lettered."
         );
-        metrics::counter!("deliveries_total", "outcome" => "dead_lettered").increment(1);
+        metrics::counter!("orch_deliveries_total", "outcome" => "dead_lettered").increment(1);
     }
 }
 
@@ -74,7 +81,7 @@ impl<E: Display> InternalEvent for UnreadableRecord<E> {
     fn emit(self) {
         tracing::error!(partition = self.partition, offset = self.offset, error = %self.error,
             "Raw record is unreadable; copying it to the DLQ.");
-        metrics::counter!("deliveries_total", "outcome" => "unreadable").increment(1);
+        metrics::counter!("orch_deliveries_total", "outcome" => "unreadable").increment(1);
     }
 }
 
@@ -96,7 +103,7 @@ impl InternalEvent for BreakerOpened<'_> {
             tracing::error!(fault = fault.as_str(), message = %self.trip.message, check = fault.check(),
                 "Target refuses every event; delivery paused until a probe succeeds.");
         }
-        metrics::counter!("dispatcher_breaker_opened_total", "fault" => fault.as_str())
+        metrics::counter!("orch_dispatcher_breaker_opened_total", "fault" => fault.as_str())
             .increment(1);
     }
 }
@@ -122,7 +129,7 @@ pub(crate) struct ProbeFailed {
 impl InternalEvent for ProbeFailed {
     fn emit(self) {
         tracing::info!(next_in = ?self.next_in, "Probe failed; the breaker stays open.");
-        metrics::counter!("dispatcher_breaker_probes_failed_total").increment(1);
+        metrics::counter!("orch_dispatcher_breaker_probes_failed_total").increment(1);
     }
 }
 
@@ -145,7 +152,7 @@ impl InternalEvent for TaskPanicked<'_> {
             cause = self.cause,
             "Delivery task panicked; trying the event again."
         );
-        metrics::counter!("dispatcher_task_panics_total").increment(1);
+        metrics::counter!("orch_dispatcher_task_panics_total").increment(1);
     }
 }
 
@@ -173,7 +180,7 @@ impl InternalEvent for ControlApplied<'_> {
                 "Group rate set by control (none: the configured rate)."
             ),
         }
-        metrics::counter!("dispatcher_controls_applied_total", "control" => record.control.name().as_str())
+        metrics::counter!("orch_dispatcher_controls_applied_total", "control" => record.control.name().as_str())
             .increment(1);
     }
 }
@@ -189,6 +196,6 @@ impl InternalEvent for ControlRefused<'_> {
     fn emit(self) {
         tracing::error!(offset = self.offset, error = %self.error,
             "A record on the control topic is not a valid control; ignored.");
-        metrics::counter!("dispatcher_controls_refused_total").increment(1);
+        metrics::counter!("orch_dispatcher_controls_refused_total").increment(1);
     }
 }

@@ -7,9 +7,9 @@ use orch_contracts::ErrorKind;
 /// Registers the counters with each label value they take.
 pub(crate) fn register() {
     // Installs the registry first, or these would go to no recorder.
-    orch_http::metrics_handle();
+    orch_http::register_build_info("dispatcher");
     for outcome in ["delivered", "dead_lettered", "unreadable"] {
-        metrics::counter!("deliveries_total", "outcome" => outcome).absolute(0);
+        metrics::counter!("orch_deliveries_total", "outcome" => outcome).absolute(0);
     }
     for kind in [
         ErrorKind::Network,
@@ -17,20 +17,21 @@ pub(crate) fn register() {
         ErrorKind::RateLimited,
         ErrorKind::ServerError,
     ] {
-        metrics::counter!("delivery_retries_total", "kind" => kind.as_str()).absolute(0);
+        metrics::counter!("orch_delivery_retries_total", "kind" => kind.as_str()).absolute(0);
     }
-    metrics::counter!("delivery_rate_limited_total").absolute(0);
+    metrics::counter!("orch_delivery_rate_limited_total").absolute(0);
     for fault in crate::classify::Fault::ALL {
-        metrics::counter!("dispatcher_breaker_opened_total", "fault" => fault.as_str()).absolute(0);
+        metrics::counter!("orch_dispatcher_breaker_opened_total", "fault" => fault.as_str())
+            .absolute(0);
     }
-    metrics::counter!("dispatcher_breaker_probes_failed_total").absolute(0);
-    metrics::counter!("dispatcher_task_panics_total").absolute(0);
+    metrics::counter!("orch_dispatcher_breaker_probes_failed_total").absolute(0);
+    metrics::counter!("orch_dispatcher_task_panics_total").absolute(0);
     for control in [
         orch_contracts::ControlName::Pause,
         orch_contracts::ControlName::Rate,
     ] {
-        metrics::counter!("dispatcher_controls_applied_total", "control" => control.as_str())
+        metrics::counter!("orch_dispatcher_controls_applied_total", "control" => control.as_str())
             .absolute(0);
     }
-    metrics::counter!("dispatcher_controls_refused_total").absolute(0);
+    metrics::counter!("orch_dispatcher_controls_refused_total").absolute(0);
 }

@@ -1,7 +1,8 @@
 //! Run-time control of the faults: `GET`/`PUT /admin/faults`,
 //! `POST /admin/down`, `POST /admin/hostile`.
 
-use std::sync::{Arc, RwLock};
+use parking_lot::RwLock;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,7 +26,7 @@ pub(crate) fn router(faults: SharedFaults) -> Router {
 }
 
 async fn show(State(faults): State<SharedFaults>) -> Json<Faults> {
-    Json(faults.read().unwrap_or_else(|p| p.into_inner()).clone())
+    Json(faults.read().clone())
 }
 
 async fn replace(State(faults): State<SharedFaults>, Json(new): Json<Faults>) -> Response {
@@ -57,7 +58,7 @@ async fn hostile(State(faults): State<SharedFaults>, Json(hostile): Json<Hostile
 /// validates, so a refused change leaves the faults as they were; answers
 /// the faults now in force, or 422.
 fn update(faults: &SharedFaults, change: impl FnOnce(&mut Faults)) -> Response {
-    let mut faults = faults.write().unwrap_or_else(|p| p.into_inner());
+    let mut faults = faults.write();
     let mut new = faults.clone();
     change(&mut new);
     if let Err(message) = new.validate() {

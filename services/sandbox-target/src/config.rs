@@ -22,6 +22,7 @@ pub enum RateLimitMode {
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "orch-sandbox-target",
+    version = orch_telemetry::long_version(),
     about = "A stand-in for the target GraphQL API."
 )]
 pub struct SandboxConfig {

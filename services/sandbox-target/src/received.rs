@@ -1,8 +1,8 @@
 //! What arrived with each `createItem`, beside the item itself: the trace
 //! context and correlation id, so a test can check they made it end to end.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use axum::http::HeaderMap;
 use orch_contracts::{HEADER_CORRELATION_ID, HEADER_TRACEPARENT};
@@ -36,17 +36,10 @@ pub(crate) struct Received(Mutex<HashMap<String, ReceivedHeaders>>);
 
 impl Received {
     pub(crate) fn note(&self, id: String, headers: ReceivedHeaders) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, headers);
+        self.0.lock().insert(id, headers);
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<ReceivedHeaders> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
+        self.0.lock().get(id).cloned()
     }
 }

@@ -87,7 +87,7 @@ async fn graphql(
     }
     let (latency, fault, timeout) = {
         // Write, not read: `decide` may spend a hostile answer.
-        let mut faults = state.faults.write().unwrap_or_else(|p| p.into_inner());
+        let mut faults = state.faults.write();
         let (latency, fault) = faults.decide(id.as_deref(), now_ms(), &mut rand::thread_rng());
         (
             latency,

@@ -1,6 +1,7 @@
+use parking_lot::RwLock;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{Quota, RateLimiter};

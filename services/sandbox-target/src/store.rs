@@ -1,8 +1,8 @@
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -114,17 +114,14 @@ impl Store {
 
     /// Stores `item` unless its id is held; returns the stored item either way.
     pub(crate) fn create(&self, item: Item) -> Item {
-        let mut items = self
-            .items
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut items = self.items.lock();
         if let Some(existing) = items.get(item.id.as_str()) {
             self.duplicates.fetch_add(1, Ordering::Relaxed);
             return existing.clone();
         }
         if let Some((path, file)) = &self.file {
             let line = serde_json::to_string(&item).unwrap_or_default();
-            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            let mut file = file.lock();
             if let Err(error) = writeln!(file, "{line}") {
                 tracing::error!(path = %path.display(), %error, "Could not persist an item.");
             }
@@ -135,31 +132,21 @@ impl Store {
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Item> {
-        self.items
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
+        self.items.lock().get(id).cloned()
     }
 
     pub(crate) fn all(&self) -> Vec<Item> {
-        let mut items: Vec<Item> = self
-            .items
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let mut items: Vec<Item> = self.items.lock().values().cloned().collect();
         items.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
         items
     }
 
     /// Deletes every item, in memory and in the file.
     pub(crate) fn clear(&self) {
-        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        let mut items = self.items.lock();
         items.clear();
         if let Some((path, file)) = &self.file {
-            let file = file.lock().unwrap_or_else(|p| p.into_inner());
+            let file = file.lock();
             if let Err(error) = file.set_len(0) {
                 tracing::error!(path = %path.display(), %error, "Could not clear the items file.");
             }
@@ -172,27 +159,21 @@ impl Store {
 
     /// Counts a request the rate limit let through.
     pub(crate) fn admit(&self) {
-        self.window
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .admit(Instant::now());
+        self.window.lock().admit(Instant::now());
     }
 
     /// Starts the busiest-window count afresh.
     pub(crate) fn reset_window(&self) {
-        self.window
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .reset_max();
+        self.window.lock().reset_max();
     }
 
     pub(crate) fn stats(&self) -> Stats {
         let counter = |c: Counter| self.counters[c as usize].load(Ordering::Relaxed);
-        let window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        let window = self.window.lock();
         Stats {
             requests: counter(Counter::Requests),
             accepted: self.accepted.load(Ordering::Relaxed),
-            unique_ids: self.items.lock().unwrap_or_else(|p| p.into_inner()).len() as u64,
+            unique_ids: self.items.lock().len() as u64,
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rate_limited: counter(Counter::RateLimited),
             injected_rate_limited: counter(Counter::InjectedRateLimited),

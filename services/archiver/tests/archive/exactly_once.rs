@@ -44,8 +44,8 @@ async fn every_dead_letter_is_archived_once_across_a_kill_and_a_store_restart() 
         })
     };
     await_until("an object written and another open", PATIENCE, || async {
-        archiver.metric("archiver_objects_written_total").await >= 3.0
-            && archiver.metric("archiver_buffered_bytes").await > 0.0
+        archiver.metric("orch_archiver_objects_written_total").await >= 3.0
+            && archiver.metric("orch_archiver_buffered_bytes").await > 0.0
     })
     .await;
     archiver.kill();
@@ -56,7 +56,7 @@ async fn every_dead_letter_is_archived_once_across_a_kill_and_a_store_restart() 
     let mut archiver = Archiver::start(&kafka, &bucket, &env, &log).await;
     produce_dead_letters(&kafka, &ids[1_000..1_500]).await;
     await_until("the new archiver writing", PATIENCE, || async {
-        archiver.metric("archiver_objects_written_total").await >= 1.0
+        archiver.metric("orch_archiver_objects_written_total").await >= 1.0
     })
     .await;
     store.stop();
@@ -64,7 +64,7 @@ async fn every_dead_letter_is_archived_once_across_a_kill_and_a_store_restart() 
     await_until(
         "writes failing while the store is down",
         PATIENCE,
-        || async { archiver.metric("archiver_write_failures_total").await >= 1.0 },
+        || async { archiver.metric("orch_archiver_write_failures_total").await >= 1.0 },
     )
     .await;
     eprintln!("store down: writes failed and were retried");

@@ -12,27 +12,13 @@ use super::batch::Single;
 #[derive(Debug)]
 pub(crate) struct BatchProjected {
     pub(crate) records: usize,
-    /// Kafka's timestamp of the batch's newest record, in Unix milliseconds.
-    pub(crate) newest_ms: Option<i64>,
 }
 
 impl InternalEvent for BatchProjected {
     fn emit(self) {
         tracing::debug!(records = self.records, "Batch projected.");
-        metrics::histogram!("projection_batch_size").record(self.records as f64);
-        if let Some(newest_ms) = self.newest_ms {
-            metrics::gauge!("projection_lag_seconds").set(lag_seconds(newest_ms));
-        }
+        metrics::histogram!("orch_projection_batch_records").record(self.records as f64);
     }
-}
-
-/// How far behind the log the read model is: from the newest projected
-/// record's Kafka timestamp to now.
-fn lag_seconds(newest_ms: i64) -> f64 {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    (now_ms - newest_ms).max(0) as f64 / 1000.0
 }
 
 /// Writing a batch failed; it is retried after `retry_in`.
@@ -46,7 +32,7 @@ impl<E: Display> InternalEvent for WriteFailed<'_, E> {
     fn emit(self) {
         tracing::warn!(error = %self.error, retry_in_ms = self.retry_in.as_millis() as u64,
             "Projection write failed; retrying.");
-        metrics::counter!("projection_write_failures_total").increment(1);
+        metrics::counter!("orch_projection_write_failures_total").increment(1);
     }
 }
 
@@ -64,7 +50,7 @@ impl<E: Display> InternalEvent for RecordSkipped<'_, E> {
     fn emit(self) {
         tracing::error!(topic = self.topic, partition = self.partition, offset = self.offset,
             error = %self.error, "Quarantining an unreadable record.");
-        metrics::counter!("projection_records_quarantined_total", "reason" => "unreadable")
+        metrics::counter!("orch_projection_records_quarantined_total", "reason" => "unreadable")
             .increment(1);
     }
 }
@@ -91,7 +77,7 @@ impl InternalEvent for RecordQuarantined<'_> {
         tracing::error!(topic = %origin.topic, partition = origin.partition, offset = origin.offset,
             event_id, kept = self.kept, error = %self.error,
             "Postgres refused a record for what it holds; quarantined it and projected the rest of its batch.");
-        metrics::counter!("projection_records_quarantined_total", "reason" => "refused")
+        metrics::counter!("orch_projection_records_quarantined_total", "reason" => "refused")
             .increment(1);
     }
 }
