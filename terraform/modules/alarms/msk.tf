@@ -82,7 +82,7 @@ resource "aws_cloudwatch_metric_alarm" "msk_offline_partitions" {
 # MSK publishes these only for groups that commit offsets to Kafka (both of
 # ours do) and only once they have; a new, idle deployment has none yet, so
 # missing data stays neutral rather than paging. The services' own
-# kafka_consumer_lag alerts (ops/prometheus) cover a group that disappears.
+# orch_consumer_lag_records alerts (ops/prometheus) cover a group that disappears.
 resource "aws_cloudwatch_metric_alarm" "consumer_sum_lag" {
   for_each = local.lag_pairs
 

@@ -33,14 +33,17 @@ fn expressions() -> Vec<(String, String)> {
     let rules = std::fs::read_to_string(root.join("ops/prometheus/alerts.yml")).unwrap();
     let alerts = rules
         .lines()
-        .filter(|l| l.trim_start().starts_with("- alert:"))
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("- alert:") || l.starts_with("- record:")
+        })
         .count();
     let mut found: Vec<(String, String)> = rules
         .lines()
         .filter_map(|line| line.trim_start().strip_prefix("expr:"))
         .map(|expr| ("alerts.yml".to_owned(), expr.trim().to_owned()))
         .collect();
-    assert_eq!(found.len(), alerts, "every alert has a one-line expr");
+    assert_eq!(found.len(), alerts, "every rule has a one-line expr");
     let dashboard: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("ops/grafana/pipeline.json")).unwrap(),
     )
@@ -48,7 +51,15 @@ fn expressions() -> Vec<(String, String)> {
     for panel in dashboard["panels"]
         .as_array()
         .expect("the dashboard has panels")
+        .iter()
+        // Rows only group the panels that follow them.
+        .filter(|panel| panel["type"] != "row")
     {
+        assert!(
+            panel["fieldConfig"]["defaults"]["unit"].is_string(),
+            "panel {} has a unit",
+            panel["title"]
+        );
         for target in panel["targets"].as_array().expect("each panel has queries") {
             let title = panel["title"].as_str().unwrap_or("?").to_owned();
             found.push((title, target["expr"].as_str().unwrap().to_owned()));
@@ -60,11 +71,15 @@ fn expressions() -> Vec<(String, String)> {
 #[test]
 fn metric_names_are_read_out_of_promql() {
     let names = metric_names(
-        r#"sum by (route) (rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(x_total[5m])) > 0.01 and deriv(spool_depth_records[10m]) >= 0"#,
+        r#"sum by (route) (rate(orch_http_requests_total{status=~"5.."}[5m])) / sum(rate(x_total[5m])) > 0.01 and deriv(orch_spool_depth_records[10m]) >= 0"#,
     );
-    let expected: BTreeSet<String> = ["http_requests_total", "x_total", "spool_depth_records"]
-        .map(str::to_owned)
-        .into();
+    let expected: BTreeSet<String> = [
+        "orch_http_requests_total",
+        "x_total",
+        "orch_spool_depth_records",
+    ]
+    .map(str::to_owned)
+    .into();
     assert_eq!(names, expected);
 }
 
@@ -92,6 +107,24 @@ async fn every_alert_and_dashboard_query_names_metrics_the_services_export() {
         })
         .collect();
     assert!(wanted.len() > 20, "the files name metrics: {wanted:?}");
+    // Recorded series (`level:metric:operations`) come from the rules file,
+    // `up` from Prometheus itself; the rest must come from the services.
+    let rules =
+        std::fs::read_to_string(orch_testkit::repo_root().join("ops/prometheus/alerts.yml"))
+            .unwrap();
+    let wanted: BTreeSet<(String, String)> = wanted
+        .into_iter()
+        .filter(|(place, name)| {
+            if name.contains(':') {
+                assert!(
+                    rules.contains(&format!("- record: {name}")),
+                    "{place} reads {name}, which no rule records"
+                );
+                return false;
+            }
+            name != "up"
+        })
+        .collect();
 
     // Names a query reads that no service exports: none, once every series is up.
     pipeline
