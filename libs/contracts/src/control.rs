@@ -83,6 +83,15 @@ pub struct ControlRecord {
     /// When it was set.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// For a pause: when the reason says it ends, e.g. the end of the
+    /// target's maintenance window. Past it, the pause alert fires; nothing
+    /// resumes by itself.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<OffsetDateTime>,
 }
 
 /// Why a control record was refused by a reader.
@@ -131,7 +140,13 @@ impl ControlRecord {
             reason,
             by,
             at: OffsetDateTime::now_utc(),
+            until: None,
         }
+    }
+
+    /// The same record, stating when the pause is meant to end.
+    pub fn until(self, until: Option<OffsetDateTime>) -> Self {
+        Self { until, ..self }
     }
 
     /// Reads a record from its key and payload, checking it fully: a record

@@ -87,7 +87,7 @@ impl KafkaConfig {
             .set("auto.commit.interval.ms", "1000")
             .set("enable.auto.offset.store", "false")
             .set("session.timeout.ms", "10000")
-            // Statistics feed the consumer-lag metric (see `LagContext`).
+            // Statistics feed the consumer-lag metric (see `record_consumer_lag`).
             .set(
                 "statistics.interval.ms",
                 crate::STATISTICS_INTERVAL_MS.to_string(),

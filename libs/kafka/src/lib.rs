@@ -5,6 +5,7 @@
 
 mod auth;
 mod config;
+mod controls;
 mod ends;
 mod headers;
 mod lag;
@@ -19,8 +20,9 @@ pub use auth::{
     AuthContext, BaseConsumer, FutureProducer, StreamConsumer, TOKEN_AUTH_BUILT, TokenSource,
 };
 pub use config::KafkaConfig;
+pub use controls::{ControlReader, ControlSink, ControlsError};
 pub use ends::{PartitionEnds, partition_ends};
 pub use headers::{KafkaHeaders, RecordContext, header_str};
-pub use lag::{LagContext, STATISTICS_INTERVAL_MS, record_consumer_lag};
+pub use lag::{STATISTICS_INTERVAL_MS, record_consumer_lag};
 pub use security::{KafkaSecurity, SaslMechanism, SecurityConfigError, SecurityProtocol};
 pub use topics::{TopicSetupError, ensure_topics, topic_max_message_bytes};

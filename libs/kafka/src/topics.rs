@@ -1,4 +1,5 @@
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::ClientContext;
@@ -128,10 +129,7 @@ struct AuthWatch {
 
 impl AuthWatch {
     fn failure(&self) -> Option<String> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.failure.lock().clone()
     }
 }
 
@@ -148,7 +146,7 @@ impl ClientContext for AuthWatch {
                     | RDKafkaErrorCode::SSL
             )
         ) {
-            *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+            *self.failure.lock() = Some(reason.to_owned());
         } else {
             // An unreachable broker is the caller's to report, once.
             tracing::debug!(%error, reason, "Kafka client error during the credential check.");

@@ -14,6 +14,7 @@ use crate::trace_link::TraceLink;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "orch-query",
+    version = orch_telemetry::long_version(),
     about = "Projects event statuses into Postgres and serves look-ups."
 )]
 pub struct QueryConfig {
@@ -85,6 +86,10 @@ pub struct QueryConfig {
     /// The support and ops console at `/console`.
     #[command(flatten)]
     pub console: crate::console::ConsoleConfig,
+
+    /// When an event is overdue, and the sweeper that publishes it again once.
+    #[command(flatten)]
+    pub overdue: crate::overdue::OverdueConfig,
 
     /// Limits on HTTP clients: timeouts and the connection cap.
     #[command(flatten)]

@@ -37,7 +37,9 @@ macro_rules! event_columns {
         "id, name, body, event_timestamp AS timestamp, brand, status, \
          status_attempt AS attempts, status_generation AS generation, \
          last_http_status, last_error_kind, last_error_message, \
-         accepted_at, delivered_at, updated_at, trace_id, correlation_id, extra"
+         accepted_at, delivered_at, updated_at, trace_id, correlation_id, extra, \
+         (SELECT CASE WHEN s.overdue_failed_at IS NULL THEN 'swept' ELSE 'overdue_failed' END \
+          FROM event_sweeps s WHERE s.event_id = events.id) AS overdue"
     };
 }
 
@@ -84,6 +86,11 @@ pub(crate) struct EventView {
     /// Passed through as stored, never parsed, so any number comes back as sent.
     #[schema(value_type = Option<Object>)]
     pub(crate) extra: Option<Json<Box<RawValue>>>,
+    /// What the overdue sweeper did: `swept` (published again once, not
+    /// final within the limit) or `overdue_failed` (not final a limit after
+    /// that either; never swept twice); absent if never overdue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) overdue: Option<String>,
 }
 
 /// One step in an event's history.
@@ -91,7 +98,7 @@ pub(crate) struct EventView {
 pub(crate) struct HistoryEntry {
     /// Replay generation of the step.
     pub(crate) generation: i32,
-    /// The status reached.
+    /// The status reached, or the overdue sweeper's step (`swept`, `overdue_failed`).
     pub(crate) status: String,
     /// Delivery attempt (0 for accepted).
     pub(crate) attempt: i32,
@@ -151,6 +158,14 @@ pub const FIND_EVENT_SQL: &str = concat!(
                at AS step_at, http_status AS step_http_status, error_kind AS step_error_kind,
                error_message AS step_error_message, latency_ms AS step_latency_ms
         FROM event_history WHERE event_id = $1
+        UNION ALL
+        SELECT generation, 'swept', 0, swept_at, NULL, NULL,
+               'not final within the overdue limit: published again at this generation', NULL
+        FROM event_sweeps WHERE event_id = $1
+        UNION ALL
+        SELECT generation, 'overdue_failed', 0, overdue_failed_at, NULL, NULL,
+               'not final a whole overdue limit after its sweep: given up on, never swept twice', NULL
+        FROM event_sweeps WHERE event_id = $1 AND overdue_failed_at IS NOT NULL
     ) s ON true
     ORDER BY s.step_generation, s.step_at, s.step_attempt
     "#
@@ -255,6 +270,15 @@ fn push_conditions(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &
     }
     if let Some(to) = filter.to {
         query.push(" AND accepted_at < ").push_bind(to);
+    }
+    if filter.overdue {
+        // The sweeper's definition, on the index of migration 0010.
+        match filter.overdue_cutoff {
+            Some(cutoff) => query
+                .push(" AND status IN ('accepted', 'retrying') AND accepted_at < ")
+                .push_bind(cutoff),
+            None => query.push(" AND false"),
+        };
     }
 }
 

@@ -16,6 +16,9 @@ pub enum StartupError {
     /// The object store client could not be built.
     #[error("could not set up the object store")]
     Objects(#[from] orch_objects::ObjectsError),
+    /// The delivery controls in force could not be read.
+    #[error("could not read the delivery controls")]
+    Controls(#[from] orch_kafka::ControlsError),
     /// A setting is out of range; the message names it.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -43,6 +43,10 @@ pub(crate) struct ListParams {
     http_status: Option<String>,
     /// `newest` (the default) or `oldest` first, by acceptance time.
     sort: Option<String>,
+    /// `true`: only overdue events, not final within the overdue limit
+    /// (QUERY_OVERDUE_AFTER_SECS) of acceptance or of delivery's last
+    /// resume; none while delivery is paused.
+    overdue: Option<String>,
 }
 
 /// The shortest text search: pg_trgm's index needs three characters.
@@ -151,6 +155,11 @@ pub(crate) struct ListFilter {
     pub(crate) to: Option<OffsetDateTime>,
     pub(crate) limit: i64,
     pub(crate) after: Option<Cursor>,
+    /// Only overdue events.
+    pub(crate) overdue: bool,
+    /// Where "overdue" begins, set by the handler from the sweeper's clock;
+    /// `None` with `overdue`: nothing is overdue (delivery paused).
+    pub(crate) overdue_cutoff: Option<OffsetDateTime>,
 }
 
 /// Why a listing request was refused; the message is shown to the caller.
@@ -248,6 +257,14 @@ impl ListParams {
             to,
             limit,
             after,
+            overdue: match self.overdue.as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(bad("overdue", format!("{other:?} is not true or false")));
+                }
+            },
+            overdue_cutoff: None,
         })
     }
 }
@@ -358,8 +375,10 @@ mod tests {
             error_kind: Some("server_error".into()),
             http_status: Some("503".into()),
             sort: Some("oldest".into()),
+            overdue: Some("true".into()),
         };
         let filter = params.filter().unwrap();
+        assert!(filter.overdue);
         assert_eq!(filter.status, Some(Status::DeadLettered));
         assert_eq!(filter.limit, 1000);
         assert_eq!(filter.after, Some(cursor), "the cursor round-trips");

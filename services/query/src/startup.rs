@@ -1,7 +1,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use orch_http::ApiKeys;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -9,31 +8,9 @@ use tokio_util::sync::CancellationToken;
 use std::sync::Arc;
 
 use crate::console::ConsoleState;
-use crate::exports::ExportSettings;
 use crate::exports::worker::Worker;
-use crate::trace_link::TraceLink;
+use crate::state::{AppState, Exports};
 use crate::{QueryConfig, StartupError, db, projector, routes};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) pool: PgPool,
-    pub(crate) reader_keys: ApiKeys,
-    pub(crate) trace_link: Option<TraceLink>,
-    /// Whether the database answered the last background probe.
-    pub(crate) database_reachable: orch_http::Watched,
-    /// Export jobs, when an object store is configured.
-    pub(crate) exports: Option<Exports>,
-    /// The console's keys, producer and delivery probe.
-    pub(crate) console: Arc<ConsoleState>,
-}
-
-/// What the export routes need.
-#[derive(Debug, Clone)]
-pub(crate) struct Exports {
-    pub(crate) objects: orch_objects::Objects,
-    pub(crate) settings: ExportSettings,
-}
 
 /// A query service with its schema migrated, consumer subscribed and port bound.
 pub struct Application {
@@ -108,6 +85,10 @@ impl Application {
             shutdown.clone(),
         ));
         let background = CancellationToken::new();
+        // The control follower runs on a blocking thread, which a runtime
+        // waits for when it shuts down: it must stop even when this future
+        // is dropped rather than run to its end.
+        let _stop_background = background.clone().drop_guard();
         let mut workers = Vec::new();
         if let Some(exports) = &self.exports {
             let replica = uuid::Uuid::new_v4().simple().to_string();
@@ -139,7 +120,16 @@ impl Application {
             self.config.group_id.clone(),
             background.clone(),
         ));
+        let overdue = crate::overdue::start(
+            &self.config.overdue,
+            &self.config.kafka,
+            self.pool.clone(),
+            console.producer.clone(),
+            background.clone(),
+        )
+        .await?;
         let state = AppState {
+            overdue: overdue.clock.clone(),
             database_reachable,
             pool: self.pool,
             reader_keys: self.config.reader_key_hashes,
@@ -156,6 +146,7 @@ impl Application {
         .await;
         background.cancel();
         let _ = sampler.await;
+        let _ = tokio::join!(overdue.follower, overdue.sweeper);
         for worker in workers {
             if worker.await.is_err() {
                 tracing::error!("An export worker panicked.");

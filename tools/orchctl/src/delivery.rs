@@ -128,6 +128,15 @@ pub struct SetReport {
 
 /// Writes `control` with its reason to the control topic.
 pub async fn set(args: &Reasoned, control: DeliveryControl) -> anyhow::Result<SetReport> {
+    set_until(args, control, None).await
+}
+
+/// Writes `control` with its reason and, for a pause, when it is meant to end.
+pub async fn set_until(
+    args: &Reasoned,
+    control: DeliveryControl,
+    until: Option<time::OffsetDateTime>,
+) -> anyhow::Result<SetReport> {
     let by = args
         .by
         .clone()
@@ -141,7 +150,7 @@ pub async fn set(args: &Reasoned, control: DeliveryControl) -> anyhow::Result<Se
         let kafka = args.kafka.clone();
         tokio::task::spawn_blocking(move || read(&kafka)).await??
     };
-    let record = ControlRecord::new(control, args.reason.clone(), by);
+    let record = ControlRecord::new(control, args.reason.clone(), by).until(until);
     if args.dry_run {
         return Ok(SetReport {
             before,

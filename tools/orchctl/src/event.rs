@@ -1,6 +1,3 @@
-use anyhow::{Context, bail};
-use clap::builder::TypedValueParser as _;
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 /// Arguments of `orchctl event`.
@@ -8,39 +5,16 @@ use serde_json::Value;
 pub(crate) struct EventArgs {
     /// The event id.
     id: String,
-    /// Base URL of the query service.
-    #[arg(long, env = "ORCH_QUERY_URL", default_value = "http://127.0.0.1:8082")]
-    query_url: String,
-    /// Reader (support role) key for the query service.
-    #[arg(long, env = "ORCH_READER_KEY", hide_env_values = true, value_parser = clap::builder::NonEmptyStringValueParser::new().map(SecretString::from))]
-    reader_key: SecretString,
+    #[command(flatten)]
+    service: crate::query_api::QueryService,
     /// Print the raw JSON instead of a summary.
     #[arg(long)]
     json: bool,
 }
 
 pub(crate) async fn run(args: EventArgs) -> anyhow::Result<()> {
-    let mut url = reqwest::Url::parse(&args.query_url)
-        .with_context(|| format!("--query-url {:?} is not a URL", args.query_url))?;
-    url.path_segments_mut()
-        .map_err(|()| anyhow::anyhow!("--query-url {:?} cannot take a path", args.query_url))?
-        .pop_if_empty()
-        .extend(["events", args.id.as_str()]);
-    let response = reqwest::Client::new()
-        .get(url.clone())
-        .bearer_auth(args.reader_key.expose_secret())
-        .send()
-        .await
-        .with_context(|| format!("Could not reach the query service at {}", args.query_url))?;
-    let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .context("The query service answered with something that is not JSON")?;
-    if !status.is_success() {
-        let detail = body["detail"].as_str().unwrap_or("no detail given");
-        bail!("The query service answered {status}: {detail}");
-    }
+    let body =
+        crate::query_api::get_json(&args.service, &["events", args.id.as_str()], &[]).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(());

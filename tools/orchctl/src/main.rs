@@ -2,13 +2,15 @@
 
 mod event;
 mod hash_key;
+mod overdue;
+mod query_api;
 
 use clap::{Parser, Subcommand};
 use orchctl::{delivery, dlq_list, groups, probe, rebuild, redrive, replay, spool};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
 #[derive(Debug, Parser)]
-#[command(name = "orchctl", version, about)]
+#[command(name = "orchctl", version = orch_telemetry::long_version(), about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +20,9 @@ struct Cli {
 enum Command {
     /// Show one event as support sees it: status, attempts, history.
     Event(event::EventArgs),
+    /// List overdue events (not final within the overdue limit), oldest
+    /// first, with what the sweeper did about each.
+    Overdue(overdue::OverdueArgs),
     /// Print the `sha256:<hex>` form of an API key, for service configuration.
     HashKey(hash_key::HashKeyArgs),
     /// Move a stopped consumer group's offsets to a time, an offset or the
@@ -54,7 +59,15 @@ enum SpoolCommand {
 #[derive(Debug, Subcommand)]
 enum DeliveryCommand {
     /// Stop every send to the target; events wait in Kafka and lag grows.
-    Pause(delivery::Reasoned),
+    Pause {
+        /// When the reason says the pause ends (RFC 3339, e.g. the end of the
+        /// target's maintenance window); past it the pause alert fires.
+        /// Without it the alert allows 4 hours. Nothing resumes by itself.
+        #[arg(long, value_parser = orchctl::parse_time)]
+        until: Option<time::OffsetDateTime>,
+        #[command(flatten)]
+        args: delivery::Reasoned,
+    },
     /// Send again, at the paced rate (no burst).
     Resume(delivery::Reasoned),
     /// Set the group's rate: events per second for all replicas together,
@@ -95,6 +108,7 @@ enum DlqCommand {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Event(args) => event::run(args).await,
+        Command::Overdue(args) => overdue::run(args).await,
         Command::HashKey(args) => hash_key::run(args),
         Command::Probe(args) => probe::run(args).await,
         Command::Spool(SpoolCommand::Inspect(args)) => spool::inspect(&args),
@@ -129,18 +143,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Delivery(command) => {
             use orch_contracts::DeliveryControl;
-            let (args, control) = match command {
+            let (args, control, until) = match command {
                 DeliveryCommand::Status(args) => return delivery::status(&args).await,
-                DeliveryCommand::Pause(args) => (args, DeliveryControl::Pause { paused: true }),
-                DeliveryCommand::Resume(args) => (args, DeliveryControl::Pause { paused: false }),
+                DeliveryCommand::Pause { until, args } => {
+                    (args, DeliveryControl::Pause { paused: true }, until)
+                }
+                DeliveryCommand::Resume(args) => {
+                    (args, DeliveryControl::Pause { paused: false }, None)
+                }
                 DeliveryCommand::Rate { rate, args } => (
                     args,
                     DeliveryControl::Rate {
                         events_per_second: rate.0,
                     },
+                    None,
                 ),
             };
-            let report = delivery::set(&args, control).await?;
+            let report = delivery::set_until(&args, control, until).await?;
             delivery::print_set(&report);
             Ok(())
         }

@@ -138,7 +138,7 @@ fn refuse_if_projector_live(consumer: &BaseConsumer, group: &str) -> anyhow::Res
         consumer,
         group,
         "The live projector would keep writing to the tables being replaced.",
-        "kubectl scale deployment/orch-query --replicas=0",
+        "kubectl -n event-orchestrator scale deployment/event-orchestrator-query --replicas=0",
     )
 }
 

@@ -106,7 +106,9 @@ pub fn replay(args: &ReplayArgs) -> anyhow::Result<ReplayPlan> {
         &consumer,
         &args.group,
         "They would overwrite the new offsets.",
-        "kubectl scale deployment/orch-dispatcher --replicas=0",
+        "kubectl -n event-orchestrator scale deployment/event-orchestrator-dispatcher --replicas=0 \
+         (with KEDA on, first: kubectl -n event-orchestrator annotate scaledobject/event-orchestrator-dispatcher \
+         autoscaling.keda.sh/paused-replicas=0 --overwrite)",
     )?;
     let current = offsets::partition_offsets(&consumer, &topic)?;
     let moves = plan_moves(&consumer, &topic, &current, args.from())?;

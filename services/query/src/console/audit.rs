@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::{Role, Session};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Entries per page.
 const PAGE: i64 = 100;

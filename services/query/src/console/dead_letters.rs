@@ -15,7 +15,7 @@ use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db;
 use crate::listing::{self, Cursor, ListFilter, Sort};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Letters per page.
 const PAGE: i64 = 100;

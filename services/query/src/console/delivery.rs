@@ -22,7 +22,7 @@ use super::problem::ConsoleError;
 use super::replicas::Answer;
 use super::sampler::Sample;
 use super::session::Session;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Seconds between the page's own refreshes.
 const REFRESH: u32 = 5;
@@ -37,6 +37,9 @@ pub(crate) struct ControlForm {
     /// Events per second for the group, or empty to go back to the configured rate.
     #[serde(default)]
     rate: String,
+    /// For a pause: when the reason says it ends (UTC), or empty.
+    #[serde(default)]
+    until: String,
 }
 
 fn reason(text: &str) -> Result<String, ConsoleError> {
@@ -91,7 +94,11 @@ pub(crate) async fn set_control(
             )));
         }
     };
-    let record = ControlRecord::new(control, reason, session.key_name.clone());
+    let until = match control {
+        DeliveryControl::Pause { paused: true } => super::find::parse_time("until", &form.until)?,
+        _ => None,
+    };
+    let record = ControlRecord::new(control, reason, session.key_name.clone()).until(until);
     let topic = &state.console.topics.control;
     let payload = orch_contracts::to_json(&record);
     state
@@ -114,7 +121,7 @@ pub(crate) async fn set_control(
         &session.key_name,
         session.role,
         form.action.as_str(),
-        json!({ "control": record.control, "reason": record.reason }),
+        json!({ "control": record.control, "reason": record.reason, "until": until.map(|t| t.to_string()) }),
         None,
     )
     .await?;
@@ -247,6 +254,10 @@ pub(crate) async fn page(
                     div.field.wide {
                         label for="reason" { "Reason (recorded and shown to everyone)" }
                         input #reason type="text" name="reason" maxlength=(MAX_CONTROL_TEXT) required;
+                    }
+                    div.field {
+                        label for="until" { "Pause until, UTC (optional; past it the pause alert fires)" }
+                        input #until type="datetime-local" name="until";
                     }
                     div.field {
                         label for="rate" { "Group rate, events/s (empty: configured)" }

@@ -15,7 +15,7 @@ use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::exports::{jobs, request};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Jobs listed.
 const SHOWN: i64 = 50;

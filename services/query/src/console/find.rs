@@ -13,7 +13,7 @@ use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db::{self, EventView};
 use crate::listing::{self, Cursor, ListFilter, Sort};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Results per page.
 const PAGE: i64 = 50;

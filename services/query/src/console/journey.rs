@@ -13,7 +13,7 @@ use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db::{self, EventView, HistoryEntry};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What the target was sent: the contract's fields and the brand.
 fn as_delivered(event: &EventView) -> Option<serde_json::Value> {
@@ -32,6 +32,8 @@ fn step_label(step: &HistoryEntry) -> String {
         "retrying" => format!("Attempt {} failed; retrying", step.attempt),
         "delivered" => format!("Delivered on attempt {}", step.attempt),
         "dead_lettered" => format!("Dead-lettered after attempt {}", step.attempt),
+        "swept" => "Overdue: published again by the sweeper".into(),
+        "overdue_failed" => "Overdue again after its sweep: given up on".into(),
         other => other.to_owned(),
     }
 }

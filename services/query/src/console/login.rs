@@ -13,7 +13,7 @@ use super::audit;
 use super::page;
 use super::problem::ConsoleError;
 use super::session::{self, Role, Session};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The longest key looked at; longer is not a key of ours.
 const MAX_KEY: usize = 512;

@@ -30,7 +30,7 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// What the console's handlers share beyond the read model.
 pub(crate) struct ConsoleState {

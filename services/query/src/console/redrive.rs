@@ -3,22 +3,17 @@
 //! events to the raw topic with their next generation, then progress until
 //! each has ended again.
 //!
-//! The records are rebuilt from the read model, which holds every field of
-//! the raw record (the rebuild test proves the projection reproduces them):
+//! The records are rebuilt from the read model (`crate::republish`):
 //! a filter over millions of letters is answered from an index, and the
 //! preview shows exactly what will be published, where reading the DLQ
 //! topic and the archive would scan them all on every click.
 //! `orchctl dlq redrive` reads the letters themselves, for wider redrives.
-
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use maud::html;
-use orch_contracts::RawEventRecord;
-use rdkafka::producer::FutureRecord;
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -31,7 +26,8 @@ use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db;
-use crate::startup::AppState;
+use crate::republish::{StoredEvent, republish};
+use crate::state::AppState;
 
 /// Ids shown in a preview; the rest are counted.
 const SHOWN: usize = 100;
@@ -247,43 +243,6 @@ pub(crate) async fn show(
     ))
 }
 
-/// The previewed events' records, rebuilt from the read model.
-#[derive(Debug, sqlx::FromRow)]
-struct Stored {
-    id: String,
-    name: String,
-    body: String,
-    event_timestamp: Option<OffsetDateTime>,
-    accepted_at: Option<OffsetDateTime>,
-    trace_id: Option<String>,
-    correlation_id: Option<String>,
-    extra: Option<String>,
-    generation: i32,
-}
-
-impl Stored {
-    fn record(self) -> Result<RawEventRecord, String> {
-        let extra = match self.extra.as_deref() {
-            None => serde_json::Map::new(),
-            Some(text) => serde_json::from_str(text)
-                .map_err(|error| format!("its unknown fields could not be read: {error}"))?,
-        };
-        let received_at = self.accepted_at.ok_or("no acceptance time")?;
-        Ok(RawEventRecord {
-            schema: orch_contracts::SCHEMA_VERSION,
-            id: self.id,
-            name: self.name,
-            body: self.body,
-            timestamp: self.event_timestamp.unwrap_or(received_at),
-            received_at,
-            trace_id: self.trace_id.unwrap_or_default(),
-            correlation_id: self.correlation_id,
-            generation: u32::try_from(self.generation).map_err(|_| "a negative generation")?,
-            extra,
-        })
-    }
-}
-
 /// `POST /console/redrives/{id}/confirm`: publishes the previewed events once.
 pub(crate) async fn confirm(
     State(state): State<AppState>,
@@ -306,7 +265,7 @@ pub(crate) async fn confirm(
         find(&state.pool, id).await?;
         return Ok(Redirect::to(&format!("/console/redrives/{id}")).into_response());
     }
-    let stored: Vec<Stored> = sqlx::query_as(
+    let stored: Vec<StoredEvent> = sqlx::query_as(
         "SELECT e.id, e.name, e.body, e.event_timestamp, e.accepted_at, e.trace_id, \
                 e.correlation_id, e.extra::text AS extra, r.generation \
          FROM console_redrive_events r JOIN events e ON e.id = r.event_id \
@@ -315,11 +274,14 @@ pub(crate) async fn confirm(
     .bind(id)
     .fetch_all(&state.pool)
     .await?;
-    let outcome = publish(&state, stored).await;
-    let (published, failure) = match &outcome {
-        Ok(published) => (*published, None),
-        Err((published, error)) => (*published, Some(error.clone())),
-    };
+    let outcome = republish(
+        &state.console.producer,
+        &state.console.topics.raw,
+        stored,
+        "console_redrive",
+    )
+    .await;
+    let (published, failure) = (outcome.ids.len(), outcome.failure);
     if let Some(error) = &failure {
         // Let it be confirmed again: re-publishing the same generation is
         // harmless (the dispatcher and projector take it once).
@@ -350,65 +312,4 @@ pub(crate) async fn confirm(
             "Published {published} events, then failed: {error}. Nothing was lost; confirm again to publish the rest."
         ))),
     }
-}
-
-/// Sends in flight at once: the producer batches them, where one at a time
-/// would wait a linger per event.
-const IN_FLIGHT: usize = 1_000;
-
-/// Publishes each record to the raw topic; how many went, and why it stopped.
-async fn publish(state: &AppState, stored: Vec<Stored>) -> Result<usize, (usize, String)> {
-    let topic = state.console.topics.raw.as_str();
-    let mut events = Vec::with_capacity(stored.len());
-    for row in stored {
-        let id = row.id.clone();
-        match row.record() {
-            Ok(event) => events.push(event),
-            Err(why) => tracing::warn!(event = %id, why, "Event left out of a console redrive."),
-        }
-    }
-    let mut published = 0;
-    for chunk in events.chunks(IN_FLIGHT) {
-        let prepared: Vec<(Vec<u8>, rdkafka::message::OwnedHeaders)> = chunk
-            .iter()
-            .map(|event| {
-                // A redrive is a new attempt: its own trace, while the record
-                // keeps the trace id the event was accepted with.
-                let span = tracing::info_span!("redrive_event", event_id = %event.id);
-                let headers = orch_kafka::RecordContext {
-                    trace: orch_telemetry::trace_headers(&span),
-                    correlation_id: event.correlation_id.clone(),
-                }
-                .headers();
-                (orch_contracts::to_json(event), headers)
-            })
-            .collect();
-        let sends = chunk
-            .iter()
-            .zip(prepared)
-            .map(|(event, (payload, headers))| {
-                let producer = &state.console.producer;
-                async move {
-                    producer
-                        .send(
-                            FutureRecord::to(topic)
-                                .key(&event.id)
-                                .payload(&payload)
-                                .headers(headers),
-                            Duration::from_secs(30),
-                        )
-                        .await
-                        .map_err(|(error, _)| {
-                            format!("Kafka refused event {:?}: {error}", event.id)
-                        })
-                }
-            });
-        for sent in futures::future::join_all(sends).await {
-            match sent {
-                Ok(_) => published += 1,
-                Err(error) => return Err((published, error)),
-            }
-        }
-    }
-    Ok(published)
 }

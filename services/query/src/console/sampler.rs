@@ -3,8 +3,9 @@
 //! sampled every few seconds in the background (each replica of the query
 //! service keeps its own hour; a restart starts a new one).
 
+use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use orch_kafka::{BaseConsumer, KafkaConfig, PartitionEnds};
@@ -67,8 +68,8 @@ impl DeliveryProbe {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Sample>> {
-        self.samples.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, VecDeque<Sample>> {
+        self.samples.lock()
     }
 
     /// The last hour's samples, oldest first.

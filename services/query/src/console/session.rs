@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use super::config::SecureCookie;
 use super::problem::ConsoleError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The cookie's name.
 pub(crate) const COOKIE: &str = "orch_console";

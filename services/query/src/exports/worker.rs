@@ -60,7 +60,7 @@ impl Worker {
             match jobs::fail_abandoned(&self.pool, lease).await {
                 Ok(0) => {}
                 Ok(failed) => {
-                    metrics::counter!("export_jobs_failed_total").increment(failed);
+                    metrics::counter!("orch_export_jobs_failed_total").increment(failed);
                     tracing::warn!(
                         failed,
                         "Export jobs failed: their worker stopped answering twice."
@@ -99,7 +99,7 @@ impl Worker {
                 .await
                 {
                     Ok(true) => {
-                        metrics::counter!("export_rows_total").increment(rows as u64);
+                        metrics::counter!("orch_export_rows_total").increment(rows as u64);
                         tracing::info!(job = %job.id, rows, bytes, seconds = started.elapsed().as_secs_f64(), "Export finished.");
                         "finished"
                     }
@@ -131,7 +131,7 @@ impl Worker {
                 "failed"
             }
         };
-        metrics::counter!("export_jobs_total", "outcome" => outcome).increment(1);
+        metrics::counter!("orch_export_jobs_total", "outcome" => outcome).increment(1);
     }
 
     /// Writes the whole file; (rows, bytes) on success.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::Topics;
-use orch_kafka::{KafkaHeaders, LagContext};
+use orch_kafka::KafkaHeaders;
 use orch_telemetry::{InternalEvent as _, RemoteParent};
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -16,13 +16,15 @@ use tokio_util::sync::CancellationToken;
 use super::batch::{Batch, Origin};
 use super::internal_events::{BatchProjected, RecordSkipped, WriteFailed};
 use super::isolate::{OnTransient, write_isolating};
+use super::lag::{ProjectionLag, ProjectorContext};
 use crate::QueryConfig;
 
 /// Largest wait between attempts to write a batch while Postgres is down.
 const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
 
-/// The projector's consumer: it exports its lag per partition.
-pub(crate) type ProjectorConsumer = StreamConsumer<LagContext>;
+/// The projector's consumer: it exports its lag per partition, in records
+/// and (for the read model as a whole) in seconds.
+pub(crate) type ProjectorConsumer = StreamConsumer<ProjectorContext>;
 
 /// A consumer in the projector group, subscribed to raw and status records.
 pub(crate) fn build(config: &QueryConfig) -> Result<ProjectorConsumer, rdkafka::error::KafkaError> {
@@ -30,8 +32,8 @@ pub(crate) fn build(config: &QueryConfig) -> Result<ProjectorConsumer, rdkafka::
     let consumer: ProjectorConsumer = config
         .kafka
         .consumer_config("orch-projector", &config.group_id)
-        .create_with_context(LagContext {
-            consumer: "projector",
+        .create_with_context(ProjectorContext {
+            lag: Arc::new(ProjectionLag::default()),
             tokens: config.kafka.security.tokens(),
         })?;
     let topics = config.kafka.topics();
@@ -148,8 +150,8 @@ async fn write_batches(
         let mut offsets: HashMap<(String, i32), i64> = HashMap::new();
         let mut count = 0;
         let mut deadline = None;
-        // Kafka's timestamp of the batch's newest record, for the lag gauge.
-        let mut newest_ms = None;
+        // Kafka's timestamp of the newest record per partition, for the lag clock.
+        let mut newest: HashMap<(String, i32), i64> = HashMap::new();
         // One span per traced record, open from its arrival until its batch
         // commits: its length is how long the record took to become visible.
         let mut spans = Vec::new();
@@ -176,7 +178,10 @@ async fn write_batches(
             deadline.get_or_insert_with(|| Instant::now() + batching.wait);
             count += 1;
             if let Some(ms) = message.timestamp().to_millis() {
-                newest_ms = newest_ms.max(Some(ms));
+                let slot = newest
+                    .entry((message.topic().to_owned(), message.partition()))
+                    .or_insert(ms);
+                *slot = (*slot).max(ms);
             }
             if let Some(span) = record_span(&message) {
                 spans.push(span);
@@ -208,11 +213,10 @@ async fn write_batches(
             }
         }
         drop(held);
-        BatchProjected {
-            records: count,
-            newest_ms,
+        BatchProjected { records: count }.emit();
+        for ((topic, partition), ms) in newest {
+            consumer.context().lag.projected(&topic, partition, ms);
         }
-        .emit();
         for ((topic, partition), offset) in offsets {
             // Fails only if the partition was revoked meanwhile; its new owner
             // projects the batch again, which the upserts absorb.

@@ -7,6 +7,7 @@ mod batch;
 mod consumer;
 mod internal_events;
 mod isolate;
+mod lag;
 mod store;
 
 pub(crate) use batch::{Batch, Origin};

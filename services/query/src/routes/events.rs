@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::db::{self, EventView, HistoryEntry};
 use crate::listing::{self, ListParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn router(state: AppState) -> Router {
     Router::new()
@@ -123,16 +123,19 @@ pub(crate) async fn list_events(
         Ok(params) => params,
         Err(rejection) => {
             return Problem::malformed(format!(
-                "Bad query string: {}. Known parameters: status, from, to, correlation_id, trace_id, q, error_kind, http_status, sort, limit, cursor.",
+                "Bad query string: {}. Known parameters: status, from, to, correlation_id, trace_id, q, error_kind, http_status, sort, overdue, limit, cursor.",
                 rejection.body_text()
             ))
             .into_response();
         }
     };
-    let filter = match params.filter() {
+    let mut filter = match params.filter() {
         Ok(filter) => filter,
         Err(bad) => return Problem::malformed(format!("Bad filter `{bad}`.")).into_response(),
     };
+    if filter.overdue {
+        filter.overdue_cutoff = state.overdue.cutoff(time::OffsetDateTime::now_utc());
+    }
     let mut events = match db::list_events(&state.pool, &filter).await {
         Ok(events) => events,
         Err(error) => return super::database_failed(&error),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::exports::jobs::{self, Job, JobView};
 use crate::exports::request::{self, ExportRequest};
-use crate::startup::{AppState, Exports};
+use crate::state::{AppState, Exports};
 
 /// How many jobs `GET /exports` lists.
 const LISTED: i64 = 100;

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::response::{IntoResponse, Response};
 use orch_http::Problem;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The full router: the events API behind the reader key, and the open ops endpoints.
 pub(crate) fn router(state: AppState) -> Router {

@@ -163,6 +163,7 @@ async fn each_bad_search_parameter_is_named_in_a_problem() {
         ("error_kind=unlucky", "error_kind"),
         ("http_status=99", "http_status"),
         ("sort=sideways", "sort"),
+        ("overdue=yes", "overdue"),
         ("colour=red", "colour"),
     ] {
         let (status, content_type, problem) = query.get_answer(&format!("/events?{filter}")).await;
