@@ -39,6 +39,7 @@ async fn breaker_states(replicas: &[&Replica]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_refusing_our_token_for_a_minute_pauses_delivery_and_loses_nothing() {
+    let _shared = crate::support::not_measuring().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target_with_burst(LIMIT, BURST, Faults::default()).await;

@@ -40,6 +40,7 @@ async fn requests(target: &Target) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_resume_and_rate_apply_to_every_replica_within_a_second_and_survive_a_kill() {
+    let _alone = crate::support::measuring_alone().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target(0, Faults::default()).await;
@@ -138,23 +139,34 @@ async fn pause_resume_and_rate_apply_to_every_replica_within_a_second_and_surviv
         "the restarted replica starts at the new rate"
     );
     // The killed replica's partitions move once its session times out;
-    // then both replicas send, together at the lowered rate.
+    // then both replicas send, together at the lowered rate. The restarted
+    // one may hold partitions before the dead member is evicted, and that
+    // eviction moves shares again: wait until the two live replicas hold
+    // every partition between them.
     await_condition(
-        "the restarted replica holds partitions",
+        "the live replicas hold every partition",
         Duration::from_secs(60),
         || async {
-            b.status().await["rate"]["partitions_assigned"]
-                .as_array()
-                .is_some_and(|held| !held.is_empty())
+            let mut held = 0;
+            for replica in [&a, &b] {
+                held += replica.status().await["rate"]["partitions_assigned"]
+                    .as_array()
+                    .map_or(0, Vec::len);
+            }
+            held == PARTITIONS as usize
         },
     )
     .await;
+    // Measured from here: while the killed replica's partitions were handed
+    // over, each survivor's share moved with its partitions (a CI run saw
+    // 207 in one window across that moment); the promise is the steady rate.
+    target.admin("window/reset", serde_json::json!({})).await;
     let before = requests(&target).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let lowered = target.stats().await;
     let sent = lowered.requests - before;
     eprintln!(
-        "controls: {sent} sends in 4 s at the lowered rate after the rebalance, busiest window since the change {}",
+        "controls: {sent} sends in 4 s at the lowered rate after the rebalance, busiest window in them {}",
         lowered.max_in_window
     );
     assert!(

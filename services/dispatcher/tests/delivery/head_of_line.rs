@@ -10,6 +10,7 @@ const DELIVERY_TIME: Duration = Duration::from_millis(300);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_event_at_the_head_of_a_partition_does_not_hold_up_the_events_behind_it() {
+    let _shared = crate::support::not_measuring().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target(

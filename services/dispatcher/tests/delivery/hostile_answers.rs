@@ -84,6 +84,7 @@ async fn recover(feeder: &Feeder, replicas: &[&Replica], name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_answers_to_the_head_of_a_partition_neither_panic_nor_stall_it() {
+    let _shared = crate::support::not_measuring().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target(0, Faults::default()).await;

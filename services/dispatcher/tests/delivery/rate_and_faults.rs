@@ -14,6 +14,7 @@ const IN_FLIGHT_PER_PARTITION: u64 = 256;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_keep_the_limit_deliver_every_deliverable_and_dead_letter_poison_through_a_kill()
  {
+    let _alone = crate::support::measuring_alone().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target(

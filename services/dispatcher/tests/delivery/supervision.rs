@@ -8,6 +8,7 @@ use crate::support::{Feeder, Replica, await_assignments, await_outcomes, spawn_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_task_that_panics_is_dead_lettered_as_internal_and_its_partition_keeps_flowing()
 {
+    let _shared = crate::support::not_measuring().await;
     let prefix = orch_testkit::unique_prefix();
     let topics = Topics::with_prefix(&prefix);
     let target = spawn_target(0, Faults::default()).await;

@@ -12,6 +12,22 @@ use rdkafka::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
+/// Tests that count requests per window at the target take this exclusively;
+/// the others share it. On two cores, the other tests' replicas and brokers
+/// bunch the arrival times the target counts (a CI run saw 205 in one window
+/// at a steady 193/s), so a measuring test runs alone.
+static MEASURING: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Held by a test that measures the rate at the target: no other test runs.
+pub(crate) async fn measuring_alone() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    MEASURING.write().await
+}
+
+/// Held by every other test: they run together, never beside a measurement.
+pub(crate) async fn not_measuring() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    MEASURING.read().await
+}
+
 /// The sandbox target, in-process; stopped when dropped.
 pub(crate) struct Target {
     pub(crate) url: String,
