@@ -15,6 +15,7 @@ use crate::classify::Limits;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "orch-dispatcher",
+    version = orch_telemetry::long_version(),
     about = "Delivers events to the target GraphQL API."
 )]
 pub struct DispatcherConfig {

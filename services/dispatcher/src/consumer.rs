@@ -121,7 +121,7 @@ pub(crate) async fn run(
                     let durable = supervised(&deliverer, &message, &started.cancel).await.is_ok();
                     guard.finish(durable);
                 });
-                metrics::gauge!("dispatcher_in_flight").increment(1.0);
+                metrics::gauge!("orch_dispatcher_in_flight").increment(1.0);
             }
         }
     }
@@ -156,7 +156,7 @@ pub(crate) async fn run(
 }
 
 fn finish(consumer: &DispatchConsumer, tracker: &SharedTracker, done: &Done) {
-    metrics::gauge!("dispatcher_in_flight").decrement(1.0);
+    metrics::gauge!("orch_dispatcher_in_flight").decrement(1.0);
     if !done.durable {
         // Abandoned: its offset stays uncommitted, so it is delivered again.
         return;

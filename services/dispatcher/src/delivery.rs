@@ -134,7 +134,14 @@ impl Deliverer {
                     let record =
                         self.status_record(&event, Status::Delivered, attempt, answer, None);
                     self.record(&record, correlation_id, cancel).await?;
-                    EventDelivered { attempt }.emit();
+                    let since_accepted = (event.generation == 0)
+                        .then(|| time::OffsetDateTime::now_utc() - event.received_at)
+                        .and_then(|elapsed| std::time::Duration::try_from(elapsed).ok());
+                    EventDelivered {
+                        attempt,
+                        since_accepted,
+                    }
+                    .emit();
                     return Ok(());
                 }
                 Step::DeadLetter { kind, message } => {
@@ -268,7 +275,7 @@ impl Deliverer {
         if let Some(status) = result.http_status {
             span.record("http.response.status_code", status);
         }
-        metrics::histogram!("delivery_attempt_duration_seconds")
+        metrics::histogram!("orch_delivery_attempt_duration_seconds")
             .record(result.latency.as_secs_f64());
         result
     }

@@ -12,7 +12,7 @@ pub enum StartupError {
     HttpClient(#[from] reqwest::Error),
     /// The delivery controls could not be read.
     #[error("could not read the delivery controls")]
-    Controls(#[from] crate::controls::ControlsError),
+    Controls(#[from] orch_kafka::ControlsError),
     /// A setting is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -6,7 +6,7 @@
 //! The gate also keeps the time it has been shut, so an event's "retry for
 //! at most this long" budget counts only time the target could be tried.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use orch_telemetry::InternalEvent as _;
@@ -24,6 +24,9 @@ pub(crate) struct Pause {
     pub(crate) by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub(crate) at: OffsetDateTime,
+    /// When the reason says it ends, if it says.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub(crate) until: Option<OffsetDateTime>,
 }
 
 #[derive(Debug)]
@@ -52,9 +55,22 @@ impl State {
             }
             _ => {}
         }
-        metrics::gauge!("dispatcher_breaker_open").set(f64::from(u8::from(self.breaker.is_open())));
-        metrics::gauge!("dispatcher_delivery_paused")
+        metrics::gauge!("orch_dispatcher_breaker_open")
+            .set(f64::from(u8::from(self.breaker.is_open())));
+        metrics::gauge!("orch_dispatcher_delivery_paused")
             .set(f64::from(u8::from(self.pause.is_some())));
+        // Timestamps, so the alert can compare the pause with what its
+        // reason allowed (0: not paused, or no end stated).
+        let since = self.pause.as_ref().map_or(0, |p| p.at.unix_timestamp());
+        let until = self
+            .pause
+            .as_ref()
+            .and_then(|p| p.until)
+            .map_or(0, OffsetDateTime::unix_timestamp);
+        metrics::gauge!("orch_dispatcher_delivery_paused_since_timestamp_seconds")
+            .set(since as f64);
+        metrics::gauge!("orch_dispatcher_delivery_paused_until_timestamp_seconds")
+            .set(until as f64);
     }
 }
 
@@ -109,8 +125,8 @@ impl Gate {
         gate
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// Waits until a request may go.
@@ -221,6 +237,7 @@ mod tests {
             reason: "maintenance".into(),
             by: "ops".into(),
             at: OffsetDateTime::UNIX_EPOCH,
+            until: None,
         }
     }
 

@@ -28,6 +28,6 @@ mod supervise;
 mod tracker;
 
 pub use config::DispatcherConfig;
-pub use controls::ControlsError;
 pub use error::StartupError;
+pub use orch_kafka::ControlsError;
 pub use startup::Application;

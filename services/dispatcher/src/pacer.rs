@@ -6,7 +6,8 @@
 //! at construction, and swapping limiters would let a burst through at each
 //! change, which is exactly what the target must never see.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -62,7 +63,7 @@ impl Pacer {
         Self { state, waiters }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> parking_lot::MutexGuard<'_, State> {
         lock(&self.state)
     }
 
@@ -95,8 +96,8 @@ impl Pacer {
                 state.paused_until = state.paused_until.max(first);
             }
         }
-        metrics::gauge!("dispatcher_rate_share_per_sec").set(share);
-        metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
+        metrics::gauge!("orch_dispatcher_rate_share_per_second").set(share);
+        metrics::gauge!("orch_dispatcher_rate_current_per_second").set(state.current);
     }
 
     /// The target said "too fast": halve the rate and wait at least `retry_after`.
@@ -114,7 +115,7 @@ impl Pacer {
         if let Some(until) = retry_after.and_then(|wait| now.checked_add(wait)) {
             state.paused_until = state.paused_until.max(until);
         }
-        metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
+        metrics::gauge!("orch_dispatcher_rate_current_per_second").set(state.current);
     }
 
     /// A delivery went through: recover towards the share, additively.
@@ -127,7 +128,7 @@ impl Pacer {
         if now.duration_since(state.last_change) >= RECOVERY_EVERY {
             state.current = (state.current + state.share * RECOVERY_STEP).min(state.share);
             state.last_change = now;
-            metrics::gauge!("dispatcher_rate_current_per_sec").set(state.current);
+            metrics::gauge!("orch_dispatcher_rate_current_per_second").set(state.current);
         }
     }
 
@@ -150,10 +151,8 @@ fn paced(rate: f64) -> f64 {
     (rate - 1.0).max(rate * 0.5) / (1.0 + ARRIVAL_JITTER_SECS)
 }
 
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock(state: &Mutex<State>) -> parking_lot::MutexGuard<'_, State> {
+    state.lock()
 }
 
 /// Hands out permits one at a time on a schedule of one slot per interval,

@@ -8,7 +8,8 @@
 //! the poll thread). Until it is known the share is zero: a replica that
 //! guessed "all of it" could send the group's whole limit from every replica.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::ControlRecord;
@@ -81,11 +82,11 @@ impl RateShare {
     }
 
     fn update(&self, change: impl FnOnce(&mut State)) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         let before = state.share();
         change(&mut state);
         let share = state.share();
-        metrics::gauge!("dispatcher_rate_group_per_second").set(f64::from(state.group_rate()));
+        metrics::gauge!("orch_dispatcher_rate_group_per_second").set(f64::from(state.group_rate()));
         if share != before {
             self.pacer.set_share(share);
             tracing::info!(
@@ -115,7 +116,7 @@ impl RateShare {
     }
 
     pub(crate) fn view(&self) -> RateView {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let state = self.state.lock().clone();
         RateView {
             configured_per_second: state.configured,
             group_per_second: state.group_rate(),

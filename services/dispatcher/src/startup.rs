@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backoff::Backoff;
 use crate::consumer::DispatchConsumer;
 use crate::context::DispatchContext;
-use crate::controls::{ControlReader, ControlTargets};
+use crate::controls::ControlTargets;
 use crate::delivery::Deliverer;
 use crate::enrich::Enricher;
 use crate::gate::Gate;
@@ -21,12 +21,13 @@ use crate::share::{self, RateShare};
 use crate::step::Budget;
 use crate::tracker::SharedTracker;
 use crate::{DispatcherConfig, StartupError, consumer, ops};
+use orch_kafka::ControlReader;
 
 /// A dispatcher with its clients built and its port bound, not yet consuming.
 pub struct Application {
     listener: TcpListener,
     consumer: DispatchConsumer,
-    controls: ControlReader,
+    controls: ControlReader<ControlTargets>,
     metadata: orch_kafka::BaseConsumer,
     tracker: Arc<SharedTracker>,
     pacer: Arc<Pacer>,

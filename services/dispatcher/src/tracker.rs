@@ -4,8 +4,8 @@
 //! the span from the commit point to the newest offset taken, finished or
 //! not, so a crash redelivers at most one window per partition.
 
+use parking_lot::Mutex;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
 
 use tokio_util::sync::CancellationToken;
 
@@ -164,8 +164,8 @@ impl SharedTracker {
         Self(Mutex::new(Tracker::new(max_in_flight)))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tracker> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, Tracker> {
+        self.0.lock()
     }
 
     pub(crate) fn assign(&self, partitions: impl IntoIterator<Item = i32>) {
