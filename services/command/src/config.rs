@@ -12,6 +12,7 @@ use orch_telemetry::TelemetryConfig;
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "orch-command",
+    version = orch_telemetry::long_version(),
     about = "Accepts events and makes them durable in Kafka."
 )]
 pub struct CommandConfig {

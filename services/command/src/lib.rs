@@ -13,6 +13,7 @@ mod routes;
 pub mod spool;
 mod spooled;
 mod startup;
+mod state;
 
 pub use config::CommandConfig;
 pub use error::StartupError;

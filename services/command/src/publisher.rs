@@ -1,5 +1,5 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use orch_contracts::RawEventRecord;
@@ -42,10 +42,68 @@ pub(crate) struct Publisher {
     spool: Spool,
     topic: Arc<str>,
     budget: Duration,
-    /// Set when Kafka missed the budget or failed, cleared by its next
-    /// acknowledgement. While set, events go to the spool without waiting out
-    /// the budget, so answers stay fast for the whole outage.
-    kafka_slow: Arc<AtomicBool>,
+    kafka: KafkaHealth,
+}
+
+/// Whether Kafka is stalled, as the publisher sees it. A record that misses
+/// the budget while others are acknowledged is one slow record (a busy
+/// partition, a hiccup): it is spooled, and the next still gets the budget.
+/// Only when Kafka acknowledged nothing for a whole budget is it stalled:
+/// then events go to the spool without waiting, so answers stay fast for the
+/// whole outage, until its next acknowledgement.
+#[derive(Debug, Clone)]
+struct KafkaHealth {
+    stalled: Arc<AtomicBool>,
+    /// Milliseconds after `epoch` of the last acknowledgement, plus one (0: none yet).
+    last_ack_ms: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl KafkaHealth {
+    fn new() -> Self {
+        Self {
+            stalled: Arc::new(AtomicBool::new(false)),
+            last_ack_ms: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// How long a new record may wait for its acknowledgement.
+    fn budget(&self, full: Duration) -> Duration {
+        if self.stalled.load(Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            full
+        }
+    }
+
+    fn acknowledged(&self) {
+        self.last_ack_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.stalled.store(false, Ordering::Relaxed);
+    }
+
+    /// Kafka refused a record outright: it is failing.
+    fn failed(&self) {
+        self.stalled.store(true, Ordering::Relaxed);
+    }
+
+    /// A record missed `budget`; true if that makes Kafka stalled now (it
+    /// acknowledged nothing within the budget), false if it was already or
+    /// if others were acknowledged meanwhile.
+    fn missed(&self, budget: Duration) -> bool {
+        let last = self.last_ack_ms.load(Ordering::Relaxed);
+        let window = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+        if last != 0 && self.now_ms().saturating_sub(last) <= window {
+            return false;
+        }
+        !self.stalled.swap(true, Ordering::Relaxed)
+    }
 }
 
 impl Publisher {
@@ -81,7 +139,7 @@ impl Publisher {
             spool,
             topic: config.kafka.topics().raw.into(),
             budget: config.publish_budget(),
-            kafka_slow: Arc::new(AtomicBool::new(false)),
+            kafka: KafkaHealth::new(),
         })
     }
 
@@ -115,20 +173,17 @@ impl Publisher {
             }
         };
         let mut delivery = Box::pin(delivery);
-        let budget = if self.kafka_slow.load(Ordering::Relaxed) {
-            Duration::ZERO
-        } else {
-            self.budget
-        };
+        let budget = self.kafka.budget(self.budget);
         let outcome = tokio::time::timeout(budget, &mut delivery).await;
-        metrics::histogram!("produce_duration_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("orch_produce_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(Ok(Ok(_))) => {
-                self.kafka_slow.store(false, Ordering::Relaxed);
+                self.kafka.acknowledged();
                 Ok(Durable::Kafka)
             }
             Ok(Ok(Err((error, _)))) => {
-                self.kafka_slow.store(true, Ordering::Relaxed);
+                self.kafka.failed();
                 ProduceFailed { error: &error }.emit();
                 self.spool(record, context, &payload, false)
                     .await
@@ -139,13 +194,12 @@ impl Publisher {
                 .await
                 .map(|_| Durable::Spool),
             Err(_elapsed) => {
-                if !budget.is_zero() {
+                if !budget.is_zero() && self.kafka.missed(budget) {
                     tracing::warn!(
                         budget_ms = budget.as_millis() as u64,
-                        "Kafka missed the publish budget; spooling until it acknowledges again."
+                        "Kafka acknowledged nothing within the publish budget; spooling until it acknowledges again."
                     );
                 }
-                self.kafka_slow.store(true, Ordering::Relaxed);
                 self.spool_pending(record, context, &payload, delivery)
                     .await
             }
@@ -169,19 +223,19 @@ impl Publisher {
     ) -> Result<Durable, PublishError> {
         let spooled =
             SpooledRecord::new(&record.id, context, payload).ok_or(PublishError::Encoding)?;
-        let (spool, kafka_slow) = (self.spool.clone(), self.kafka_slow.clone());
+        let (spool, kafka) = (self.spool.clone(), self.kafka.clone());
         let (answer, answered) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             let started = Instant::now();
             let appended = spool.append(spooled.encode(), true).await;
-            metrics::histogram!("spool_append_duration_seconds")
+            metrics::histogram!("orch_spool_append_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
             let seq = appended.as_ref().ok().copied();
             let _ = answer.send(appended);
             let Some(seq) = seq else { return };
             let delivered = matches!(delivery.await, Ok(Ok(_)));
             if delivered {
-                kafka_slow.store(false, Ordering::Relaxed);
+                kafka.acknowledged();
             }
             spool.resolve_original(seq, delivered);
         });
@@ -202,7 +256,7 @@ impl Publisher {
             SpooledRecord::new(&record.id, context, payload).ok_or(PublishError::Encoding)?;
         let started = Instant::now();
         let result = self.spool.append(spooled.encode(), original_pending).await;
-        metrics::histogram!("spool_append_duration_seconds")
+        metrics::histogram!("orch_spool_append_duration_seconds")
             .record(started.elapsed().as_secs_f64());
         Ok(result?)
     }
@@ -241,6 +295,36 @@ mod tests {
 
     use super::*;
     use crate::spool::Original;
+
+    #[test]
+    fn one_slow_record_among_acknowledged_ones_does_not_stall_kafka_but_silence_does() {
+        let budget = Duration::from_millis(150);
+        let kafka = KafkaHealth::new();
+        assert_eq!(kafka.budget(budget), budget);
+        kafka.acknowledged();
+        assert!(
+            !kafka.missed(budget),
+            "acknowledged just now: one slow record"
+        );
+        assert_eq!(
+            kafka.budget(budget),
+            budget,
+            "the next record gets the budget"
+        );
+
+        let silent = KafkaHealth::new();
+        assert!(silent.missed(budget), "nothing acknowledged: stalled");
+        assert!(!silent.missed(budget), "already stalled: reported once");
+        assert_eq!(silent.budget(budget), Duration::ZERO);
+        silent.acknowledged();
+        assert_eq!(silent.budget(budget), budget, "an acknowledgement ends it");
+        silent.failed();
+        assert_eq!(
+            silent.budget(budget),
+            Duration::ZERO,
+            "a refusal stalls at once"
+        );
+    }
 
     fn config(spool_dir: &std::path::Path) -> CommandConfig {
         CommandConfig {

@@ -2,27 +2,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use orch_http::ApiKeys;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::publisher::Publisher;
 use crate::spool::Spool;
+use crate::state::AppState;
 use crate::{CommandConfig, StartupError, forwarder, routes};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) publisher: Publisher,
-    pub(crate) spool: Spool,
-    pub(crate) source_keys: ApiKeys,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) request_deadline: Duration,
-    pub(crate) status_base_url: Arc<str>,
-    pub(crate) raw_topic: Arc<str>,
-    /// Whether a broker answered the last background probe.
-    pub(crate) kafka_reachable: orch_http::Watched,
-}
 
 /// A command service with its topics ready and its port bound, not yet serving.
 pub struct Application {
@@ -197,10 +183,10 @@ async fn report_spool(spool: Spool, stop: CancellationToken) {
             _ = tick.tick() => {}
         }
         let stats = spool.stats();
-        metrics::gauge!("spool_depth_records").set(stats.depth as f64);
-        metrics::gauge!("spool_bytes").set(stats.bytes as f64);
-        metrics::gauge!("spool_oldest_age_seconds").set(stats.oldest_age_ms as f64 / 1000.0);
-        metrics::gauge!("spool_healthy").set(if stats.healthy { 1.0 } else { 0.0 });
+        metrics::gauge!("orch_spool_depth_records").set(stats.depth as f64);
+        metrics::gauge!("orch_spool_bytes").set(stats.bytes as f64);
+        metrics::gauge!("orch_spool_oldest_age_seconds").set(stats.oldest_age_ms as f64 / 1000.0);
+        metrics::gauge!("orch_spool_healthy").set(if stats.healthy { 1.0 } else { 0.0 });
     }
 }
 

@@ -16,9 +16,8 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::intake::{self, Intake};
-use crate::internal_events::{DurableIn, EventAccepted, EventNotDurable};
-use crate::publisher::Durable;
-use crate::startup::AppState;
+use crate::internal_events::{EventAccepted, EventNotDurable};
+use crate::state::AppState;
 
 pub(super) fn router(state: AppState) -> Router {
     Router::new()
@@ -179,8 +178,7 @@ pub(crate) async fn accept(
         .publish(&record, &context)
         .instrument(publish_span);
     let durable_in = match tokio::time::timeout(state.request_deadline, publish).await {
-        Ok(Ok(Durable::Kafka)) => DurableIn::Kafka,
-        Ok(Ok(Durable::Spool)) => DurableIn::Spool,
+        Ok(Ok(durable)) => durable,
         Err(_) => {
             EventNotDurable::Deadline.emit();
             return Problem::unavailable(

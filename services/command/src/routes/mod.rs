@@ -6,7 +6,7 @@ mod ops;
 
 use axum::Router;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The full router: the events API behind auth, and the open ops endpoints.
 pub(crate) fn router(state: AppState) -> Router {

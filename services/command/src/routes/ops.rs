@@ -5,7 +5,7 @@ use axum::{Json, Router};
 use orch_http::Problem;
 use serde_json::json;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn router(state: AppState) -> Router {
     Router::new()

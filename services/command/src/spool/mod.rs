@@ -11,11 +11,12 @@ mod quarantine;
 mod segments;
 mod writer;
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -105,9 +106,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn lock_originals(&self) -> MutexGuard<'_, HashMap<u64, Original>> {
-        self.originals
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.originals.lock()
     }
 }
 
@@ -314,10 +313,7 @@ impl Spool {
     /// Marks everything below `seq` as in Kafka: stores the cursor durably and
     /// deletes segments that hold nothing at or above it.
     pub(crate) fn advance(&self, seq: u64, oldest_ms: u64) -> io::Result<()> {
-        self.cursor
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .store(seq)?;
+        self.cursor.lock().store(seq)?;
         self.shared.cursor.store(seq, Ordering::Release);
         self.shared.oldest_ms.store(oldest_ms, Ordering::Release);
         let all = segments::list(&self.dir)?;
