@@ -31,6 +31,10 @@ COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --features "${FEATURES}" \
     -p orch-command -p orch-dispatcher -p orch-query -p orch-archiver -p orch-sandbox-target -p orchctl
 COPY . .
+# The commit built, for --version, orch_build_info and span resources; set
+# after the dependencies are cooked so a new commit reuses their layer.
+ARG ORCH_GIT_COMMIT=unknown
+ENV ORCH_GIT_COMMIT=${ORCH_GIT_COMMIT}
 RUN cargo build --release --locked --features "${FEATURES}" \
     -p orch-command -p orch-dispatcher -p orch-query -p orch-archiver -p orch-sandbox-target -p orchctl --bins \
     && mkdir -p /out/spool

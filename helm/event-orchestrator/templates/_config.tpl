@@ -132,6 +132,9 @@ QUERY_EXPORT_WORKERS: {{ include "eo.envValue" $c.exportWorkers }}
 QUERY_EXPORT_LEASE_SECS: {{ include "eo.envValue" $c.exportLeaseSecs }}
 QUERY_EXPORT_PAGE_ROWS: {{ include "eo.envValue" $c.exportPageRows }}
 QUERY_EXPORT_PART_BYTES: {{ include "eo.envValue" $c.exportPartBytes }}
+QUERY_OVERDUE_AFTER_SECS: {{ include "eo.envValue" $c.overdueAfterSecs }}
+QUERY_SWEEP_INTERVAL_MS: {{ include "eo.envValue" $c.sweepIntervalMs }}
+QUERY_SWEEP_BATCH: {{ include "eo.envValue" $c.sweepBatch }}
 QUERY_CONSOLE_SESSION_MINUTES: {{ include "eo.envValue" $c.consoleSessionMinutes }}
 QUERY_CONSOLE_SECURE_COOKIE: {{ $c.consoleSecureCookie | quote }}
 QUERY_CONSOLE_REDRIVE_MAX: {{ include "eo.envValue" $c.consoleRedriveMax }}

@@ -24,10 +24,12 @@ locals {
     # The console (served by the query service) writes redriven events to
     # events.raw and delivery controls to events.control, and draws the
     # dispatchers' lag and the DLQ's growth from offsets only: it describes
-    # the dispatcher group and events.dlq but reads no record of either.
+    # the dispatcher group and events.dlq but reads no record of either. The
+    # overdue sweeper reads events.control (paused is not overdue) and
+    # publishes overdue events to events.raw.
     query = {
       write           = ["events.raw", "events.control"]
-      read            = ["events.raw", "events.status"]
+      read            = ["events.raw", "events.status", "events.control"]
       groups          = [var.projector_group_id]
       describe_topics = ["events.dlq"]
       describe_groups = [var.dispatcher_group_id]

@@ -19,9 +19,9 @@ variable "client_security_group_ids" {
 }
 
 variable "kafka_version" {
-  description = "MSK Apache Kafka version."
+  description = "MSK Apache Kafka version: 4.1.x, the minor local development and CI run (dev/lib/kafka/pom.xml)."
   type        = string
-  default     = "3.8.x"
+  default     = "4.1.x"
 }
 
 variable "broker_count" {

@@ -107,9 +107,9 @@ variable "eks_node_max_size" {
 # --- Kafka -------------------------------------------------------------------
 
 variable "kafka_version" {
-  description = "MSK Apache Kafka version."
+  description = "MSK Apache Kafka version: 4.1.x, the minor local development and CI run (dev/lib/kafka/pom.xml)."
   type        = string
-  default     = "3.8.x"
+  default     = "4.1.x"
 }
 
 variable "msk_broker_instance_type" {

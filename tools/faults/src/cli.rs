@@ -6,7 +6,7 @@ use crate::schedule::Profile;
 
 /// Runs the whole pipeline under randomized faults and checks every event.
 #[derive(Debug, clap::Parser)]
-#[command(name = "orch-faults", about)]
+#[command(name = "orch-faults", version = orch_telemetry::long_version(), about)]
 pub(crate) struct Args {
     /// Randomized runs, one after another.
     #[arg(long, default_value_t = 1)]
