@@ -3,7 +3,7 @@
 projection URL EXPECTED   records/s at which the projector catches up on a
                           backlog of EXPECTED records (raw + status), from its
                           first written batch to the last
-lag URL SECONDS           projection_lag_seconds, sampled every 0.5 s for SECONDS
+lag URL SECONDS           orch_projection_lag_seconds, sampled every 0.5 s for SECONDS
 Prints one JSON object.
 """
 import json
@@ -23,12 +23,12 @@ def metric(url, name):
 
 def projection(url, expected):
     deadline = time.time() + 600
-    while (first := metric(url, "projection_batch_size_sum")) == 0:
+    while (first := metric(url, "orch_projection_batch_records_sum")) == 0:
         if time.time() > deadline:
             raise SystemExit("the projector never wrote a batch")
         time.sleep(0.05)
     t0 = time.time()
-    while (done := metric(url, "projection_batch_size_sum")) < expected:
+    while (done := metric(url, "orch_projection_batch_records_sum")) < expected:
         if time.time() > deadline:
             raise SystemExit(f"the projector stopped at {done:.0f} of {expected} records")
         time.sleep(0.05)
@@ -40,7 +40,7 @@ def lag(url, seconds):
     samples = []
     end = time.time() + seconds
     while time.time() < end:
-        samples.append(metric(url, "projection_lag_seconds"))
+        samples.append(metric(url, "orch_projection_lag_seconds"))
         time.sleep(0.5)
     samples.sort()
     return {

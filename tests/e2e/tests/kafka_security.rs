@@ -72,4 +72,7 @@ async fn with_credentials_the_services_deliver_over_sasl_ssl_and_without_them_th
         refused.contains("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"),
         "{refused}"
     );
+    // The consumers leave their groups while the broker still answers.
+    pipeline.stop().await;
+    drop(broker);
 }

@@ -13,6 +13,7 @@ mod kafka_security;
 mod listing;
 mod metrics;
 mod ops_files;
+mod overdue;
 mod postgres_outage;
 mod postgres_tls;
 mod projection;

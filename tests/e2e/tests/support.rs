@@ -54,6 +54,8 @@ pub(crate) struct Pipeline {
     pub(crate) query_config: QueryConfig,
     dispatcher: Option<Running>,
     query: Option<Running>,
+    /// Further query replicas, sharing the database and projector group.
+    query_replicas: Vec<Running>,
     shutdown: CancellationToken,
 }
 
@@ -107,6 +109,8 @@ pub(crate) struct Options {
     /// A broker of the test's own and how to log in to it, instead of the
     /// shared broker in plaintext.
     pub(crate) kafka: Option<(String, orch_kafka::KafkaSecurity)>,
+    /// The overdue limit and sweep cadence, instead of the service's defaults.
+    pub(crate) overdue: Option<orch_query::OverdueConfig>,
 }
 
 pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
@@ -226,6 +230,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
             dispatcher_group_id: format!("{prefix}dispatcher"),
             redrive_max: 10_000,
         },
+        overdue: options.overdue.unwrap_or_default(),
         http: orch_http::ServerLimits::default(),
         telemetry: quiet(),
     };
@@ -243,6 +248,7 @@ pub(crate) async fn spawn_pipeline(options: Options) -> Pipeline {
         query_config,
         dispatcher: None,
         query: None,
+        query_replicas: Vec::new(),
         shutdown,
     };
     if !options.without_query {
@@ -273,6 +279,21 @@ impl Pipeline {
     }
 
     /// Stops the dispatcher gracefully and waits until it has left its group.
+    /// Stops the consumers this pipeline runs (dispatcher, query replicas)
+    /// and waits for each to leave its group. A test that takes its broker
+    /// away calls this first: librdkafka's close of a consumer whose broker
+    /// is gone waits for it for good (a CI run hung 20 min on that).
+    pub(crate) async fn stop(mut self) {
+        let replicas = std::mem::take(&mut self.query_replicas);
+        for running in [self.dispatcher.take(), self.query.take()]
+            .into_iter()
+            .flatten()
+            .chain(replicas)
+        {
+            running.stop().await;
+        }
+    }
+
     pub(crate) async fn stop_dispatcher(&mut self) {
         let running = self.dispatcher.take().expect("the dispatcher is running");
         running.stop().await;
@@ -286,6 +307,17 @@ impl Pipeline {
             .expect("query service starts");
         self.query_url = format!("http://{}", query.local_addr());
         self.query = Some(Running::spawn(&self.shutdown, |stop| query.run(stop)));
+    }
+
+    /// Starts one more query replica with `query_config`; returns its URL.
+    pub(crate) async fn start_query_replica(&mut self) -> String {
+        let query = orch_query::Application::build(self.query_config.clone())
+            .await
+            .expect("query replica starts");
+        let url = format!("http://{}", query.local_addr());
+        self.query_replicas
+            .push(Running::spawn(&self.shutdown, |stop| query.run(stop)));
+        url
     }
 
     /// Stops the query service gracefully; its projector leaves its group.
