@@ -98,13 +98,13 @@ service_running() {
   pid_alive "$pid" && pid_cmdline_has "$pid" "$(service_binary "$1")"
 }
 
-# service_start NAME: starts the built binary in the background, logging to
+# service_start NAME: starts the release binary in the background, logging to
 # $RUN_DIR/NAME.log, and waits until its /health answers.
 service_start() {
   local name="$1" port binary owner
   port="$(service_port "$name")"
-  binary="$REPO_ROOT/target/debug/$(service_binary "$name")"
-  [[ -x $binary ]] || die "$binary is missing; build it with: cargo build --workspace --bins"
+  binary="$REPO_ROOT/target/release/$(service_binary "$name")"
+  [[ -x $binary ]] || die "$binary is missing; build it with: cargo build --release --workspace --bins"
   if owner="$(port_owner "$port")"; then
     die "port $port ($name) is already in use by $owner; stop it or set the ${name^^}_PORT variable"
   fi
