@@ -13,7 +13,7 @@ mod rss;
 use clap::builder::TypedValueParser as _;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -41,6 +41,7 @@ enum Mode {
 
 /// Drive POST /events or look-ups and report sustained throughput and latency.
 #[derive(Debug, Parser)]
+#[command(version = orch_telemetry::long_version())]
 struct Args {
     /// What to send.
     #[arg(long, value_enum, default_value = "post")]
@@ -63,6 +64,10 @@ struct Args {
     /// Measured seconds.
     #[arg(long, default_value_t = 60)]
     duration: u64,
+    /// Send exactly this many requests, all measured, as fast as the
+    /// connections go (a burst), instead of for `--duration` after a warm-up.
+    #[arg(long, conflicts_with_all = ["duration", "warmup", "rate"])]
+    events: Option<u64>,
     /// Unmeasured seconds first.
     #[arg(long, default_value_t = 5)]
     warmup: u64,
@@ -119,8 +124,15 @@ async fn main() -> anyhow::Result<()> {
     let gap = (args.rate > 0)
         .then(|| Duration::from_secs_f64(args.connections as f64 / args.rate as f64));
     let mode = args.mode;
-    let measuring = Arc::new(AtomicBool::new(false));
+    // A burst is measured from its first request; the budget is what is left to send.
+    let measuring = Arc::new(AtomicBool::new(args.events.is_some()));
     let stopping = Arc::new(AtomicBool::new(false));
+    let budget = args.events.map(|events| Arc::new(AtomicU64::new(events)));
+    let burst_sampler = budget
+        .as_ref()
+        .and(args.server_pid)
+        .map(rss::Sampler::start);
+    let burst_started = Instant::now();
 
     let follow = match (mode, &args.lookup_url) {
         (Mode::Latency, Some(url)) => Some(follow::Follow::new(
@@ -139,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
         let prefix = args.id_prefix.clone();
         let ids = ids.clone();
         let follow = follow.clone();
+        let budget = budget.clone();
         workers.push(tokio::spawn(async move {
             let mut pace = gap.map(|gap| {
                 let mut pace = tokio::time::interval(gap);
@@ -152,6 +165,15 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut i = 0u64;
             while !stopping.load(Ordering::Relaxed) {
+                if let Some(budget) = &budget
+                    && budget
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                            left.checked_sub(1)
+                        })
+                        .is_err()
+                {
+                    break;
+                }
                 if let Some(pace) = pace.as_mut() {
                     pace.tick().await;
                 }
@@ -222,14 +244,20 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
 
-    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
-    let sampler = args.server_pid.map(rss::Sampler::start);
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(args.duration)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    stopping.store(true, Ordering::Relaxed);
+    // `measured`: the seconds measured (and the server's use in them), known
+    // at once for a timed run, and for a burst when its last worker has its answer.
+    let (mut memory, mut measured) = (None, None::<f64>);
+    if budget.is_none() {
+        tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+        let sampler = args.server_pid.map(rss::Sampler::start);
+        measuring.store(true, Ordering::Relaxed);
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_secs(args.duration)).await;
+        measuring.store(false, Ordering::Relaxed);
+        measured = Some(started.elapsed().as_secs_f64());
+        memory = sampler.map(rss::Sampler::stop);
+        stopping.store(true, Ordering::Relaxed);
+    }
 
     let mut latency =
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
@@ -242,8 +270,11 @@ async fn main() -> anyhow::Result<()> {
         ok += tally.ok;
         errors += tally.errors;
     }
+    let elapsed = measured.unwrap_or_else(|| burst_started.elapsed().as_secs_f64());
+    if let Some(sampler) = burst_sampler {
+        memory = Some(sampler.stop());
+    }
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
-    let memory = sampler.map(rss::Sampler::stop);
     let delivered = match follow {
         Some(follow) => Some(follow.finish(Duration::from_secs(60)).await),
         None => None,
@@ -261,7 +292,13 @@ async fn main() -> anyhow::Result<()> {
             "p99_9": ms(0.999),
             "max": latency.max() as f64 / 1000.0,
         },
-        "server_rss_mb": memory.map(|m| json!({ "max_sampled": m.max_rss_mb, "peak_hwm": m.hwm_mb })),
+        "server_rss_mb": memory.as_ref().map(|m| json!({ "max_sampled": m.max_rss_mb, "peak_hwm": m.hwm_mb })),
+        "server_cpu_s": memory.as_ref().and_then(|m| m.cpu_s),
+        "server_cpu_us_per_event": memory
+            .as_ref()
+            .and_then(|m| m.cpu_s)
+            .filter(|_| ok > 0)
+            .map(|cpu| cpu * 1e6 / ok as f64),
         "accepted_to_delivered_ms": delivered,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
