@@ -42,6 +42,7 @@ async fn seed(pool: &PgPool, rows: i64) -> anyhow::Result<serde_json::Value> {
     }
     sqlx::query("ANALYZE events").execute(pool).await?;
     sqlx::query("ANALYZE event_history").execute(pool).await?;
+    sqlx::query("ANALYZE event_search").execute(pool).await?;
     Ok(serde_json::json!({"rows": rows, "seconds": began.elapsed().as_secs_f64()}))
 }
 

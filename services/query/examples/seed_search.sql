@@ -33,7 +33,11 @@ WITH seeded AS (
                  WHEN 1 THEN 429 ELSE 200 END AS http_status,
              CASE g % 10 WHEN 0 THEN 'the target refused it' WHEN 1 THEN 'slow down' END
                  AS message) AS f
-    RETURNING id, status, accepted_at, last_http_status, last_error_kind, last_error_message
+    RETURNING id, name, body, status, accepted_at, last_http_status, last_error_kind,
+        last_error_message
+), searchable AS (
+    INSERT INTO event_search (id, document)
+    SELECT id, name || ' ' || body FROM seeded
 )
 INSERT INTO event_history (event_id, generation, status, attempt, at, http_status, error_kind,
     error_message, latency_ms)

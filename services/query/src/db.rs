@@ -184,10 +184,6 @@ pub(crate) async fn find_event(
     Ok(rows.into_iter().next().map(|row| (row.event, history)))
 }
 
-/// The text a `q` search looks in; the trigram index of migration 0008 is
-/// on exactly this expression.
-const SEARCHED_TEXT: &str = "(coalesce(name, '') || ' ' || coalesce(body, ''))";
-
 /// One page of events in the filter's order; one row more than `limit` is
 /// fetched so the caller knows whether another page follows. Only the
 /// filters given are in the statement, so the planner sees each query's
@@ -251,11 +247,12 @@ fn push_conditions(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &
         query.push(" AND trace_id = ").push_bind(trace_id.clone());
     }
     if let Some(pattern) = &filter.text_pattern {
+        // The text is in a table of its own, with the trigram index, so that
+        // status updates of `events` do not write to that index (0011).
         query
-            .push(" AND ")
-            .push(SEARCHED_TEXT)
-            .push(" ILIKE ")
-            .push_bind(pattern.clone());
+            .push(" AND id IN (SELECT id FROM event_search WHERE document ILIKE ")
+            .push_bind(pattern.clone())
+            .push(")");
     }
     if let Some(kind) = filter.error_kind {
         query

@@ -94,7 +94,7 @@ async fn a_rebuild_from_the_log_reproduces_the_live_model_in_every_column() {
 
     // Postgres lost its tables: stop the query service, rebuild, promote.
     pipeline.stop_query().await;
-    sqlx::query("DROP TABLE events, event_history")
+    sqlx::query("DROP TABLE events, event_history, event_search")
         .execute(&pool)
         .await
         .unwrap();

@@ -115,7 +115,10 @@ impl Quarantined<'_> {
 /// The raw side: the newest raw record supplies the fields, the first one the
 /// acceptance time, and a newer generation than the row's status restarts it
 /// at `accepted` (e.g. after a redrive). Maxima and minima only, so any
-/// replay or batching of the same records leaves the same row.
+/// replay or batching of the same records leaves the same row. The row's
+/// searchable text goes to `event_search` in the same statement, written
+/// only when it changed, so the trigram index is not touched again when a
+/// raw record is replayed or the status moves (migration 0011).
 async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result<(), sqlx::Error> {
     let raw = batch.raw_by_id();
     if raw.is_empty() {
@@ -132,6 +135,7 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
     // Bound by reference: bodies run to 64 KiB, and a batch holds thousands.
     sqlx::query(
         r#"
+        WITH projected AS (
         INSERT INTO events AS e (id, name, body, event_timestamp, extra, accepted_at, last_accepted_at,
                                  trace_id, correlation_id, status, status_generation, status_rank,
                                  status_attempt, status_at, updated_at)
@@ -173,6 +177,12 @@ async fn upsert_raw(tx: &mut Transaction<'_, Postgres>, batch: &Batch) -> Result
                           THEN NULL ELSE e.delivered_at END,
             status_generation = GREATEST(e.status_generation, EXCLUDED.status_generation),
             updated_at = GREATEST(e.updated_at, EXCLUDED.updated_at)
+        RETURNING e.id, e.name, e.body
+        )
+        INSERT INTO event_search AS s (id, document)
+        SELECT id, coalesce(name, '') || ' ' || coalesce(body, '') FROM projected
+        ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document
+        WHERE s.document IS DISTINCT FROM EXCLUDED.document
         "#,
     )
     .bind(raw.iter().map(|r| r.newest.id.as_str()).collect::<Vec<_>>())

@@ -112,7 +112,12 @@ pub async fn promote(
         .execute(&mut *tx)
         .await?;
     }
-    for table in ["events", "event_history", "projection_quarantine"] {
+    for table in [
+        "events",
+        "event_history",
+        "event_search",
+        "projection_quarantine",
+    ] {
         sqlx::query(&format!(
             "ALTER TABLE IF EXISTS {live}.{table} SET SCHEMA {retired}"
         ))

@@ -61,9 +61,10 @@ async fn every_filter_lists_what_the_table_holds_page_by_page_in_either_order() 
         ("promo-lookalike", "50xxoff today"),
     ] {
         sqlx::query(
-            "INSERT INTO events (id, name, body, accepted_at, status, status_generation, \
-             status_rank, status_attempt, status_at, updated_at) \
-             VALUES ($1, 'promo.sent', $2, $3, 'accepted', 0, 0, 0, $3, $3)",
+            "WITH seeded AS (INSERT INTO events (id, name, body, accepted_at, status, \
+             status_generation, status_rank, status_attempt, status_at, updated_at) \
+             VALUES ($1, 'promo.sent', $2, $3, 'accepted', 0, 0, 0, $3, $3) RETURNING id, name, body) \
+             INSERT INTO event_search (id, document) SELECT id, name || ' ' || body FROM seeded",
         )
         .bind(id)
         .bind(format!("{{\"note\":\"{note}\"}}"))
