@@ -85,12 +85,16 @@ impl Sweeper {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        // An event whose generation a record saturated at i32::MAX has no
+        // next one: `+ 1` would fail the whole query, and with it every
+        // sweep after, so it is left to the listing and its alert.
         let due: Vec<StoredEvent> = sqlx::query_as(
             "SELECT e.id, e.name, e.body, e.event_timestamp, e.accepted_at, e.trace_id, \
                     e.correlation_id, e.extra::text AS extra, e.status_generation + 1 AS generation \
              FROM events e \
              WHERE e.status IN ('accepted', 'retrying') AND e.accepted_at < $1 \
                AND e.name IS NOT NULL AND e.body IS NOT NULL \
+               AND e.status_generation < 2147483647 \
                AND NOT EXISTS (SELECT 1 FROM event_sweeps s WHERE s.event_id = e.id) \
              ORDER BY e.accepted_at, e.id LIMIT $2",
         )
