@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -298,23 +299,35 @@ pub const EXPORT_PAGE_SQL: &str = concat!(
 );
 
 /// One keyset page of an export: events accepted in `[from, to)` after the
-/// `after` (accepted_at, id), in that order. One static query whatever the
-/// page, so its plan is the index range scan every time.
+/// `after` (accepted_at, id), in that order, handed to `each` as they
+/// arrive, so a page costs one decoded row rather than all of them. One
+/// static query whatever the page, so its plan is the index range scan
+/// every time. Answers the rows read and the last one's key.
 pub(crate) async fn export_page(
     pool: &PgPool,
     (from, to): (OffsetDateTime, OffsetDateTime),
     status: Option<&str>,
     after: Option<&(OffsetDateTime, String)>,
     limit: i64,
-) -> Result<Vec<EventView>, sqlx::Error> {
+    mut each: impl FnMut(&EventView),
+) -> Result<(usize, Option<(OffsetDateTime, String)>), sqlx::Error> {
     // Ids are never empty, so ("", from) is before every row at `from`.
     let (after_at, after_id) = after.map_or((from, ""), |(at, id)| (*at, id.as_str()));
-    sqlx::query_as(EXPORT_PAGE_SQL)
+    let mut rows = sqlx::query_as::<_, EventView>(EXPORT_PAGE_SQL)
         .bind(after_at)
         .bind(after_id)
         .bind(to)
         .bind(status)
         .bind(limit)
-        .fetch_all(pool)
-        .await
+        .fetch(pool);
+    let (mut count, mut last) = (0, None);
+    while let Some(event) = rows.try_next().await? {
+        each(&event);
+        count += 1;
+        last = Some(event);
+    }
+    Ok((
+        count,
+        last.and_then(|event| event.accepted_at.map(|at| (at, event.id))),
+    ))
 }

@@ -1,8 +1,8 @@
 //! The export worker: claims a job, reads its rows a keyset page at a time
 //! and streams them into a multipart upload, so memory stays a few parts
-//! and one page whatever the export's size. Progress (rows, bytes) and the
-//! lease are renewed after every page; a worker that finds its job taken
-//! over stops and abandons its upload.
+//! and one page's formatted bytes whatever the export's size. Progress
+//! (rows, bytes) and the lease are renewed after every page; a worker that
+//! finds its job taken over stops and abandons its upload.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::format::Format;
 use super::jobs::{self, Job};
 use super::settings::ExportSettings;
-use crate::db::{self, EventView};
+use crate::db;
 
 /// How often an idle worker looks for a job.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -186,29 +186,29 @@ impl Worker {
             if stop.is_cancelled() {
                 return Err(RunError::Stopping);
             }
-            let page: Vec<EventView> = db::export_page(
+            page_bytes.clear();
+            let (read, last) = db::export_page(
                 &self.pool,
                 (job.from_at, job.to_at),
                 job.status_filter.as_deref(),
                 after.as_ref(),
                 i64::from(self.settings.export_page_rows),
+                |event| format.write(event, &mut page_bytes),
             )
             .await?;
-            let Some(last) = page.last() else { break };
-            after = last.accepted_at.map(|at| (at, last.id.clone()));
-            page_bytes.clear();
-            for event in &page {
-                format.write(event, &mut page_bytes);
+            if read == 0 {
+                break;
             }
+            after = last;
             // Bounded memory: wait for parts in flight before adding more.
             file.wait_for_capacity(PARTS_IN_FLIGHT).await?;
             file.write(&page_bytes);
-            rows += page.len() as i64;
+            rows += read as i64;
             bytes += page_bytes.len() as i64;
             if !jobs::heartbeat(&self.pool, job, &self.name, rows, bytes).await? {
                 return Err(RunError::TakenOver);
             }
-            if page.len() < self.settings.export_page_rows as usize || after.is_none() {
+            if read < self.settings.export_page_rows as usize || after.is_none() {
                 break;
             }
         }
