@@ -13,6 +13,7 @@ const EXPECTED: &[&str] = &[
     "orch_dispatcher_rate_current_per_second",
     "orch_dispatcher_rate_share_per_second",
     "orch_projection_batch_records",
+    "orch_projection_delay_seconds_bucket",
     "orch_projection_lag_seconds",
     "orch_consumer_lag_records{consumer=\"dispatcher\"",
     "orch_consumer_lag_records{consumer=\"projector\"",

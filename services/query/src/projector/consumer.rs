@@ -152,6 +152,8 @@ async fn write_batches(
         let mut deadline = None;
         // Kafka's timestamp of the newest record per partition, for the lag clock.
         let mut newest: HashMap<(String, i32), i64> = HashMap::new();
+        // Every record's Kafka timestamp, for how long each took to show.
+        let mut stamps = Vec::new();
         // One span per traced record, open from its arrival until its batch
         // commits: its length is how long the record took to become visible.
         let mut spans = Vec::new();
@@ -165,19 +167,26 @@ async fn write_batches(
                     None => std::future::pending().await,
                 }
             };
+            // Biased, records before the deadline: records already queued
+            // join this batch however late it is, so the deadline only ends
+            // waiting for more. (Unbiased, an elapsed deadline won half the
+            // draws and cut batches short while records waited — with no
+            // wait at all, catch-up fell to a third.)
             let (message, permit) = tokio::select! {
+                biased;
                 () = shutdown.cancelled() => break 'batches,
-                () = wait => break,
                 message = records.recv() => match message {
                     Some(message) => message,
                     None => break 'batches,
                 },
+                () = wait => break,
             };
             bytes += payload_len(&message);
             held.push(permit);
             deadline.get_or_insert_with(|| Instant::now() + batching.wait);
             count += 1;
             if let Some(ms) = message.timestamp().to_millis() {
+                stamps.push(ms);
                 let slot = newest
                     .entry((message.topic().to_owned(), message.partition()))
                     .or_insert(ms);
@@ -213,7 +222,11 @@ async fn write_batches(
             }
         }
         drop(held);
-        BatchProjected { records: count }.emit();
+        BatchProjected {
+            records: count,
+            stamps: &stamps,
+        }
+        .emit();
         for ((topic, partition), ms) in newest {
             consumer.context().lag.projected(&topic, partition, ms);
         }

@@ -10,14 +10,23 @@ use super::batch::Single;
 
 /// A batch is committed to Postgres.
 #[derive(Debug)]
-pub(crate) struct BatchProjected {
+pub(crate) struct BatchProjected<'a> {
     pub(crate) records: usize,
+    /// The Kafka timestamp (ms) of each of its records.
+    pub(crate) stamps: &'a [i64],
 }
 
-impl InternalEvent for BatchProjected {
+impl InternalEvent for BatchProjected<'_> {
     fn emit(self) {
         tracing::debug!(records = self.records, "Batch projected.");
         metrics::histogram!("orch_projection_batch_records").record(self.records as f64);
+        // From the record's creation to its commit: how long a status took
+        // to become visible, the read model's share of end-to-end latency.
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let delay = metrics::histogram!("orch_projection_delay_seconds");
+        for ms in self.stamps {
+            delay.record(now_ms.saturating_sub(*ms).max(0) as f64 / 1_000.0);
+        }
     }
 }
 
