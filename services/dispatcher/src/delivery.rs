@@ -26,7 +26,7 @@ use crate::gate::{Gate, Permit};
 use crate::graphql::{Attempt, TargetClient};
 use crate::internal_events::{AttemptFailed, EventDeadLettered, EventDelivered, UnreadableRecord};
 use crate::outcomes::OutcomeWriter;
-use crate::pacer::Pacer;
+use crate::pacer::{Pacer, Sending};
 use crate::step::{Budget, Progress, Step, next_step};
 
 /// A dead letter keeps at most this many attempts (the newest): a long
@@ -108,11 +108,12 @@ impl Deliverer {
         let held_before = self.gate.held_time();
         loop {
             attempt += 1;
-            let permit = self.turn(cancel).await?;
+            let (permit, sending) = self.turn(cancel).await?;
             let result = tokio::select! {
                 () = cancel.cancelled() => return Err(Abandoned),
                 result = self.attempt(&enriched, attempt, correlation_id) => result,
             };
+            drop(sending); // answered: the pacer's ledger dates its arrival
             self.learn(permit, &result.verdict);
             let held = self.gate.held_time().saturating_sub(held_before);
             let progress = Progress {
@@ -234,18 +235,18 @@ impl Deliverer {
     /// Waits for leave to send: the gate (pause, breaker) and then the
     /// pacer. If the gate shut while this task waited for its pacing slot,
     /// the slot is dropped and the task waits at the gate again.
-    async fn turn(&self, cancel: &CancellationToken) -> Result<Permit<'_>, Abandoned> {
+    async fn turn(&self, cancel: &CancellationToken) -> Result<(Permit<'_>, Sending), Abandoned> {
         loop {
             let permit = tokio::select! {
                 () = cancel.cancelled() => return Err(Abandoned),
                 permit = self.gate.admit() => permit,
             };
-            tokio::select! {
+            let sending = tokio::select! {
                 () = cancel.cancelled() => return Err(Abandoned),
-                () = self.pacer.acquire() => {}
-            }
+                sending = self.pacer.acquire() => sending,
+            };
             if self.gate.still_open(&permit) {
-                return Ok(permit);
+                return Ok((permit, sending));
             }
         }
     }

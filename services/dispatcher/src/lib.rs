@@ -3,6 +3,7 @@
 //! what may succeed later, dead-letters what never will, and records every
 //! outcome on `events.status` before committing the offset.
 
+mod arrivals;
 mod backoff;
 mod breaker;
 pub mod classify;

@@ -4,7 +4,9 @@
 //! every rebalance (a new share) and, adaptively, on the target's rate-limit
 //! answers (AIMD: halve, then recover additively). governor's quotas are fixed
 //! at construction, and swapping limiters would let a burst through at each
-//! change, which is exactly what the target must never see.
+//! change, which is exactly what the target must never see. Each send is
+//! also entered in an [`ArrivalLedger`], which holds sends back when requests
+//! held up on their way would otherwise bunch into one window at the target.
 
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -12,6 +14,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+use crate::arrivals::ArrivalLedger;
 
 /// Lowest rate AIMD backs off to, as a share of the configured rate.
 const FLOOR: f64 = 0.02;
@@ -35,6 +39,8 @@ struct State {
     /// No send before this (the target's `Retry-After`, or a new share's start).
     paused_until: Instant,
     last_change: Instant,
+    /// When the requests of the last second may have reached the target.
+    ledger: ArrivalLedger,
 }
 
 /// Paces sends; shared by every delivery task of the replica. Permits are
@@ -44,7 +50,7 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Pacer {
     state: Arc<Mutex<State>>,
-    waiters: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    waiters: mpsc::UnboundedSender<oneshot::Sender<Sending>>,
 }
 
 impl Pacer {
@@ -57,6 +63,7 @@ impl Pacer {
             current: rate,
             paused_until: now,
             last_change: now,
+            ledger: ArrivalLedger::new(now),
         }));
         let (waiters, queue) = mpsc::unbounded_channel();
         tokio::spawn(release(state.clone(), queue));
@@ -67,11 +74,19 @@ impl Pacer {
         lock(&self.state)
     }
 
-    /// Waits for this task's turn to send.
-    pub(crate) async fn acquire(&self) {
+    /// Waits for this task's turn to send; hold the answer until the
+    /// target has answered (or the request is given up).
+    pub(crate) async fn acquire(&self) -> Sending {
         let (permit, turn) = oneshot::channel();
-        if self.waiters.send(permit).is_ok() {
-            let _ = turn.await;
+        if self.waiters.send(permit).is_ok()
+            && let Ok(sending) = turn.await
+        {
+            return sending;
+        }
+        // The releasing task is gone (the runtime is stopping): unpaced.
+        Sending {
+            ledger: None,
+            sent: Instant::now(),
         }
     }
 
@@ -138,6 +153,33 @@ impl Pacer {
     }
 }
 
+/// A request on its way: dropped when it is answered or given up, which
+/// dates its latest possible arrival in the ledger. It travels to the
+/// waiting task by value, so a task cancelled after its turn came still
+/// settles it (as arriving then).
+#[derive(Debug)]
+pub(crate) struct Sending {
+    ledger: Option<Arc<Mutex<State>>>,
+    sent: Instant,
+}
+
+impl Sending {
+    /// Nobody took the turn: nothing was sent.
+    fn withdraw(mut self) {
+        if let Some(state) = self.ledger.take() {
+            lock(&state).ledger.withdrawn();
+        }
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if let Some(state) = &self.ledger {
+            lock(state).ledger.answered(self.sent, Instant::now());
+        }
+    }
+}
+
 /// The rate sends are spaced at so that no 1 s window at the target holds
 /// more than `rate`: evenly spaced sends at `r` put ⌊r⌋ + 1 in some window
 /// (a send at each end), and a request arriving up to the jitter late moves
@@ -163,37 +205,52 @@ fn lock(state: &Mutex<State>) -> parking_lot::MutexGuard<'_, State> {
 /// paced rate r; the catch-up is a part of the jitter [`paced`] allows for.
 async fn release(
     state: Arc<Mutex<State>>,
-    mut queue: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    mut queue: mpsc::UnboundedReceiver<oneshot::Sender<Sending>>,
 ) {
     let mut next_slot: Option<Instant> = None;
     while let Some(permit) = queue.recv().await {
         if permit.is_closed() {
             continue; // the waiting task gave up (cancelled): no slot used
         }
-        let slot = loop {
-            let (rate, paused_until) = {
-                let state = lock(&state);
-                (paced(state.current), state.paused_until)
-            };
+        let (slot, sending) = loop {
             let now = Instant::now();
+            let (rate, paused_until, room) = {
+                let mut state = lock(&state);
+                let limit = state.current;
+                (
+                    paced(limit),
+                    state.paused_until,
+                    state.ledger.has_room(now, limit),
+                )
+            };
             let oldest_usable = now.checked_sub(MAX_LAG).unwrap_or(now);
             let slot = next_slot
                 .map_or(now, |slot| slot.max(oldest_usable))
                 .max(paused_until);
-            if rate > 0.0 && now >= slot {
+            if rate > 0.0 && now >= slot && room {
+                lock(&state).ledger.sent();
                 let interval = Duration::try_from_secs_f64(1.0 / rate).unwrap_or_default();
                 next_slot = Some(slot.checked_add(interval).unwrap_or(slot));
-                break slot;
+                let sending = Sending {
+                    ledger: Some(state.clone()),
+                    sent: now,
+                };
+                break (slot, sending);
             }
-            // Re-read after sleeping: the rate or a pause may have changed.
-            let wake = if rate > 0.0 {
+            // Re-read after sleeping: the rate, a pause or the ledger may
+            // have changed (a full ledger frees a slot within a millisecond
+            // or when an answer comes; checking each millisecond is cheap).
+            let wake = if rate <= 0.0 {
+                now + Duration::from_millis(100)
+            } else if room {
                 slot
             } else {
-                now + Duration::from_millis(100)
+                slot.max(now + Duration::from_millis(1))
             };
             tokio::time::sleep_until(wake.max(now + Duration::from_micros(1))).await;
         };
-        if permit.send(()).is_err() {
+        if let Err(sending) = permit.send(sending) {
+            sending.withdraw();
             next_slot = Some(slot); // nobody took it: the slot is still free
         }
     }
@@ -260,6 +317,47 @@ mod tests {
                 "{used:.4} of {rate}/s used, below {floor:.4}"
             );
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_held_up_at_the_target_do_not_bunch_into_one_window() {
+        let rate = 1_000.0;
+        let pacer = Pacer::new(rate);
+        let start = Instant::now();
+        let mut arrivals = Vec::new();
+        let answered_at_once = |arrivals: &mut Vec<Duration>, sending: Sending| {
+            arrivals.push(start.elapsed());
+            drop(sending);
+        };
+        while start.elapsed() < Duration::from_secs(1) {
+            let sending = pacer.acquire().await;
+            answered_at_once(&mut arrivals, sending);
+        }
+        // The target stalls for 75 ms: what is sent meanwhile reaches it,
+        // and is answered, only when it resumes — three times the jitter the
+        // pacing allows for.
+        let resumes = start.elapsed() + Duration::from_millis(75);
+        let mut held = Vec::new();
+        while start.elapsed() < resumes {
+            held.push(pacer.acquire().await);
+        }
+        let stuck = held.len();
+        assert!(stuck >= 70, "the stall held only {stuck} requests");
+        tokio::time::sleep_until(start + resumes).await;
+        arrivals.extend(std::iter::repeat_n(start.elapsed(), stuck));
+        drop(held);
+        while start.elapsed() < Duration::from_secs(3) {
+            let sending = pacer.acquire().await;
+            answered_at_once(&mut arrivals, sending);
+        }
+        // Paced alone, the held requests and the next second's would share a
+        // window: 975 + 73. The ledger holds sends back until they leave it.
+        let busiest = busiest_window(&arrivals, |_| Duration::ZERO);
+        assert!(busiest <= rate as usize, "{busiest} arrivals in one second");
+        // And it costs only the stall's requests: the rest of the time the
+        // pacing rate is used.
+        let used = arrivals.len() as f64 / 3.0 / rate;
+        assert!(used >= 0.95, "{used:.3} of the rate used");
     }
 
     #[tokio::test(start_paused = true)]
