@@ -102,11 +102,13 @@ pub(crate) async fn preview(
         .execute(&mut *tx)
         .await?;
     // Only events dead-lettered now, with their raw record projected, are
-    // taken; each at the generation after the one that ended.
+    // taken; each at the generation after the one that ended (none after
+    // the last one an int holds, so a forged generation cannot fail it).
     sqlx::query(
         "INSERT INTO console_redrive_events (redrive_id, event_id, generation) \
          SELECT $1, id, status_generation + 1 FROM events \
          WHERE id = ANY($2) AND status = 'dead_lettered' AND name IS NOT NULL \
+           AND status_generation < 2147483647 \
          ON CONFLICT DO NOTHING",
     )
     .bind(id)

@@ -24,6 +24,10 @@ struct PauseState {
 
 impl PauseClock {
     fn set(&self, paused: bool, at: OffsetDateTime) {
+        // A record's time comes from another clock (or a hand-made
+        // record): a resume dated in the future would hold sweeps back
+        // until then, so none is later than now.
+        let at = at.min(OffsetDateTime::now_utc());
         let mut state = self.state.lock();
         if state.paused && !paused {
             state.resumed_at = Some(at);
@@ -80,6 +84,19 @@ mod tests {
     use time::macros::datetime;
 
     const LIMIT: Duration = Duration::from_secs(600);
+
+    #[test]
+    fn a_resume_dated_in_the_future_counts_from_now() {
+        let clock = PauseClock::default();
+        clock.set(true, datetime!(2026-12-03 11:00 UTC));
+        clock.set(false, datetime!(9999-01-01 00:00 UTC));
+        let now = OffsetDateTime::now_utc();
+        let later = now + time::Duration::seconds(LIMIT.as_secs() as i64 + 60);
+        assert!(
+            clock.cutoff(later, LIMIT).is_some(),
+            "sweeps resume one limit after now, not in the year 9999"
+        );
+    }
 
     #[test]
     fn paused_is_not_overdue_and_the_limit_restarts_at_the_resume() {
