@@ -44,8 +44,11 @@ pub struct CommandConfig {
     #[arg(long, env = "COMMAND_REQUEST_DEADLINE_MS", default_value_t = 450)]
     pub request_deadline_ms: u64,
 
-    /// Producer linger: how long a record may wait for others to share its batch.
-    #[arg(long, env = "COMMAND_KAFKA_LINGER_MS", default_value_t = 5)]
+    /// Producer linger: how long a record may wait for others to share its
+    /// batch. At a steady 5,000/s, 2 ms answered p50 3.2-3.4 / p99 5.9-6.9 ms
+    /// for the same CPU per event as 5 ms (p50 4.6-5.6 / p99 8.5-9.0 ms);
+    /// 1 ms cost ~13 % more CPU.
+    #[arg(long, env = "COMMAND_KAFKA_LINGER_MS", default_value_t = 2)]
     pub kafka_linger_ms: u64,
 
     /// Producer batch size limit per partition, in bytes.
