@@ -105,3 +105,21 @@ pub fn install_tracing() {
         orch_telemetry::init(&config, "orch-test").ok()
     });
 }
+
+/// Waits until `condition` holds, checking every 50 ms; panics with `what`
+/// after `patience`. Returns how long it took.
+pub async fn await_condition<F, Fut>(what: &str, patience: Duration, mut condition: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = tokio::time::Instant::now();
+    while !condition().await {
+        assert!(
+            started.elapsed() < patience,
+            "{what}: not within {patience:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}

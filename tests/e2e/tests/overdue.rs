@@ -199,8 +199,7 @@ async fn overdue_events_are_swept_once_by_either_replica_then_given_up_on() {
         .await
         .expect("paused");
     // The dispatcher applies it within a poll; events sent before would go.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    orch_testkit::await_condition("the dispatcher paused", Duration::from_secs(30), || async {
         let status: Value = pipeline
             .http
             .get(format!("{}/status", pipeline.dispatcher_url))
@@ -210,15 +209,9 @@ async fn overdue_events_are_swept_once_by_either_replica_then_given_up_on() {
             .json()
             .await
             .expect("status JSON");
-        if status["paused"] == true {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never paused: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        status["paused"] == true
+    })
+    .await;
     let held: Vec<String> = (0..EVENTS).map(|n| format!("held-{tag}-{n}")).collect();
     for id in &held {
         assert_eq!(pipeline.post_event(&event(id)).await.status(), 202);

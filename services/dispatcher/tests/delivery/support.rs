@@ -193,27 +193,7 @@ impl Replica {
     }
 }
 
-/// Waits until `condition` holds, checking every 50 ms; panics with `what`
-/// after `patience`. Returns how long it took.
-pub(crate) async fn await_condition<F, Fut>(
-    what: &str,
-    patience: Duration,
-    mut condition: F,
-) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = tokio::time::Instant::now();
-    while !condition().await {
-        assert!(
-            started.elapsed() < patience,
-            "{what}: not within {patience:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    started.elapsed()
-}
+pub(crate) use orch_testkit::await_condition;
 
 /// Every dispatcher log line that reports a panic, from any of `logs`.
 pub(crate) fn panics_in(logs: &[&Path]) -> Vec<String> {
