@@ -22,7 +22,7 @@ impl InternalEvent for BatchProjected<'_> {
         metrics::histogram!("orch_projection_batch_records").record(self.records as f64);
         // From the record's creation to its commit: how long a status took
         // to become visible, the read model's share of end-to-end latency.
-        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = super::lag::now_ms();
         let delay = metrics::histogram!("orch_projection_delay_seconds");
         for ms in self.stamps {
             delay.record(now_ms.saturating_sub(*ms).max(0) as f64 / 1_000.0);

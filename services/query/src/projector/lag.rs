@@ -32,7 +32,8 @@ pub(crate) struct ProjectionLag {
     partitions: Mutex<HashMap<(String, i32), PartitionClock>>,
 }
 
-fn now_ms() -> i64 {
+/// The wall clock in Unix milliseconds, as Kafka timestamps are.
+pub(super) fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     i64::try_from(now).unwrap_or(i64::MAX)
 }
