@@ -12,6 +12,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 
 use crate::ownership::Ownership;
 
+/// The archiver's consumer.
+pub(crate) type ArchiveConsumer = rdkafka::consumer::StreamConsumer<ArchiveContext>;
+
 /// State the hooks share with the archive loop.
 pub(crate) struct ArchiveContext {
     pub(crate) ownership: Arc<Ownership>,

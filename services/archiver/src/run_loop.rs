@@ -9,17 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::TopicPartitionList;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::Consumer;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::batch::{Batch, Record};
-use crate::context::ArchiveContext;
+use crate::context::ArchiveConsumer;
 use crate::upload::{Uploader, Written};
-
-/// The archiver's consumer.
-pub(crate) type ArchiveConsumer = StreamConsumer<ArchiveContext>;
 
 /// When objects close and how much may be held.
 #[derive(Debug, Clone, Copy)]

@@ -6,9 +6,9 @@ use rdkafka::consumer::Consumer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::ArchiveContext;
+use crate::context::{ArchiveConsumer, ArchiveContext};
 use crate::ownership::Ownership;
-use crate::run_loop::{self, ArchiveConsumer, Rolls};
+use crate::run_loop::{self, Rolls};
 use crate::upload::Uploader;
 use crate::{ArchiverConfig, StartupError};
 

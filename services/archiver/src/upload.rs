@@ -15,8 +15,8 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::batch::Sealed;
+use crate::context::ArchiveConsumer;
 use crate::ownership::Ownership;
-use crate::run_loop::ArchiveConsumer;
 
 /// What writing an object came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

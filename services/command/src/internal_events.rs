@@ -6,7 +6,7 @@ use std::fmt::Display;
 
 use orch_telemetry::InternalEvent;
 
-use crate::publisher::Durable;
+use crate::durable::Durable;
 
 /// An event was made durable and answered 202.
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod domain;
+mod durable;
 mod error;
 mod forwarder;
 pub mod intake;

@@ -9,19 +9,11 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureRecord, Producer};
 
 use crate::CommandConfig;
+use crate::durable::Durable;
 use crate::internal_events::ProduceFailed;
 use crate::spool::{Spool, SpoolError};
 use crate::spooled::SpooledRecord;
 use orch_telemetry::InternalEvent as _;
-
-/// Where an accepted record was made durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Durable {
-    /// Kafka acknowledged it with `acks=all`.
-    Kafka,
-    /// Kafka was too slow or down; it is fsync'd in the local spool.
-    Spool,
-}
 
 /// Why a record was not made durable (the caller answers 503).
 #[derive(Debug, thiserror::Error)]

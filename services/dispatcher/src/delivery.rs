@@ -20,7 +20,7 @@ use tracing::field::Empty;
 use crate::backoff::Backoff;
 use crate::breaker::Signal;
 use crate::classify::Verdict;
-use crate::durably::durably;
+use crate::durably::{Abandoned, durably};
 use crate::enrich::{EnrichedEvent, Enricher};
 use crate::gate::{Gate, Permit};
 use crate::graphql::{Attempt, TargetClient};
@@ -32,11 +32,6 @@ use crate::step::{Budget, Progress, Step, next_step};
 /// A dead letter keeps at most this many attempts (the newest): a long
 /// rate-limited spell must not grow a record past what Kafka takes.
 const MAX_HISTORY: usize = 100;
-
-/// The dispatcher is stopping before this event's outcome was made durable; its
-/// offset must not be stored, so the group delivers it again.
-#[derive(Debug)]
-pub(crate) struct Abandoned;
 
 /// Takes one raw record all the way to a durable outcome.
 pub(crate) struct Deliverer {

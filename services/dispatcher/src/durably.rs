@@ -6,7 +6,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
-use crate::delivery::Abandoned;
+
+/// The dispatcher is stopping before this event's outcome was made durable; its
+/// offset must not be stored, so the group delivers it again.
+#[derive(Debug)]
+pub(crate) struct Abandoned;
 
 /// Backoff for re-sending an outcome record while Kafka is unavailable.
 const OUTCOME_RETRY: Backoff = Backoff {

@@ -14,7 +14,8 @@ use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery::{Abandoned, Deliverer};
+use crate::delivery::Deliverer;
+use crate::durably::Abandoned;
 use crate::internal_events::TaskPanicked;
 
 /// Tries of one event whose task panics before it is dead-lettered.

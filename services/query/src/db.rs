@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::PgPool;
@@ -11,18 +11,20 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use crate::QueryConfig;
-use crate::listing::{ListFilter, Sort};
+use crate::listing::{ListFilter, PageKey, Sort};
 
 /// A pool that fails fast when Postgres is down, so requests get a 503 quickly.
-pub(crate) async fn connect(config: &QueryConfig) -> Result<PgPool, sqlx::Error> {
+pub(crate) async fn connect(
+    database_url: &SecretString,
+    max_connections: u32,
+) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections(config.db_max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(2))
         // A ping per checkout would double the round trips of a look-up; a
         // dead connection fails its query instead (a 503) and is dropped.
         .test_before_acquire(false)
-        .connect(config.database_url.expose_secret())
+        .connect(database_url.expose_secret())
         .await
 }
 
@@ -92,6 +94,12 @@ pub(crate) struct EventView {
     /// that either; never swept twice); absent if never overdue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) overdue: Option<String>,
+}
+
+impl PageKey for EventView {
+    fn page_key(&self) -> Option<(OffsetDateTime, &str)> {
+        Some((self.accepted_at?, &self.id))
+    }
 }
 
 /// One step in an event's history.

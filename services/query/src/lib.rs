@@ -3,6 +3,7 @@
 
 pub mod config;
 mod console;
+mod database_error;
 mod db;
 mod error;
 mod exports;

@@ -114,23 +114,25 @@ impl Cursor {
     }
 }
 
-/// Cuts `events` (fetched with one row more than `limit`) to the page and
+/// A listed row's place in the keyset order: its acceptance time and id.
+pub(crate) trait PageKey {
+    /// `None` for a row not yet accepted (it sorts nowhere).
+    fn page_key(&self) -> Option<(OffsetDateTime, &str)>;
+}
+
+/// Cuts `rows` (fetched with one row more than `limit`) to the page and
 /// returns the cursor of the next page, if there is one.
-pub(crate) fn next_page(
-    events: &mut Vec<crate::db::EventView>,
-    limit: i64,
-    sort: Sort,
-) -> Option<String> {
+pub(crate) fn next_page<T: PageKey>(rows: &mut Vec<T>, limit: i64, sort: Sort) -> Option<String> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if events.len() <= limit {
+    if rows.len() <= limit {
         return None;
     }
-    events.truncate(limit);
-    let last = events.last()?;
+    rows.truncate(limit);
+    let (accepted_at, id) = rows.last()?.page_key()?;
     Some(
         Cursor {
-            accepted_at: last.accepted_at?,
-            id: last.id.clone(),
+            accepted_at,
+            id: id.to_owned(),
             sort,
         }
         .encode(),

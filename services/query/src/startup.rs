@@ -8,8 +8,9 @@ use tokio_util::sync::CancellationToken;
 use std::sync::Arc;
 
 use crate::console::ConsoleState;
+use crate::exports::Exports;
 use crate::exports::worker::Worker;
-use crate::state::{AppState, Exports};
+use crate::state::AppState;
 use crate::{QueryConfig, StartupError, db, projector, routes};
 
 /// A query service with its schema migrated, consumer subscribed and port bound.
@@ -47,10 +48,10 @@ impl Application {
                 None
             }
         };
-        let pool = db::connect(&config).await?;
+        let pool = db::connect(&config.database_url, config.db_max_connections).await?;
         db::migrate(&pool).await?;
         orch_kafka::ensure_topics(&config.kafka).await?;
-        let consumer = projector::build(&config)?;
+        let consumer = projector::build(&config.kafka, &config.group_id)?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Query service listening.");
         Ok(Self {

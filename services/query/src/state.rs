@@ -6,8 +6,8 @@ use std::sync::Arc;
 use orch_http::ApiKeys;
 use sqlx::PgPool;
 
-use crate::console::ConsoleState;
-use crate::exports::ExportSettings;
+use crate::console::{ConsoleContext, ConsoleState};
+use crate::exports::Exports;
 use crate::trace_link::TraceLink;
 
 /// What every handler shares.
@@ -26,9 +26,14 @@ pub(crate) struct AppState {
     pub(crate) overdue: Arc<crate::overdue::OverdueClock>,
 }
 
-/// What the export routes need.
-#[derive(Debug, Clone)]
-pub(crate) struct Exports {
-    pub(crate) objects: orch_objects::Objects,
-    pub(crate) settings: ExportSettings,
+impl axum::extract::FromRef<AppState> for ConsoleContext {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            pool: state.pool.clone(),
+            reader_keys: state.reader_keys.clone(),
+            trace_link: state.trace_link.clone(),
+            exports: state.exports.clone(),
+            console: state.console.clone(),
+        }
+    }
 }

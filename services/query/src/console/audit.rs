@@ -10,10 +10,10 @@ use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::ConsoleContext;
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::{Role, Session};
-use crate::state::AppState;
 
 /// Entries per page.
 const PAGE: i64 = 100;
@@ -59,7 +59,7 @@ pub(crate) struct Before {
 
 /// `GET /console/audit`: the newest entries, a page at a time.
 pub(crate) async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     Query(before): Query<Before>,
 ) -> Result<Response, ConsoleError> {

@@ -9,13 +9,13 @@ use maud::html;
 use orch_contracts::Status;
 use serde::Deserialize;
 
+use super::ConsoleContext;
 use super::find::{self, error_kind_options};
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db;
 use crate::listing::{self, Cursor, ListFilter, Sort};
-use crate::state::AppState;
 
 /// Letters per page.
 const PAGE: i64 = 100;
@@ -82,7 +82,7 @@ pub(crate) struct ListQuery {
 
 /// `GET /console/dead-letters`.
 pub(crate) async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {

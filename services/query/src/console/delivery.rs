@@ -15,6 +15,7 @@ use rdkafka::producer::FutureRecord;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::ConsoleContext;
 use super::audit;
 use super::charts::{self, Line};
 use super::page::{self, Section};
@@ -22,7 +23,6 @@ use super::problem::ConsoleError;
 use super::replicas::Answer;
 use super::sampler::Sample;
 use super::session::Session;
-use crate::state::AppState;
 
 /// Seconds between the page's own refreshes.
 const REFRESH: u32 = 5;
@@ -75,7 +75,7 @@ fn rate(text: &str) -> Result<Option<u32>, ConsoleError> {
 
 /// `POST /console/delivery/controls`.
 pub(crate) async fn set_control(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     headers: HeaderMap,
     Form(form): Form<ControlForm>,
@@ -184,7 +184,7 @@ fn delivered_per_minute(samples: &[Sample]) -> Vec<f64> {
 
 /// `GET /console/delivery`.
 pub(crate) async fn page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
 ) -> Result<Response, ConsoleError> {
     let probe = &state.console.probe;

@@ -9,13 +9,13 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::ConsoleContext;
 use super::audit;
 use super::find::{parse_status, parse_time, status_options};
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::exports::{jobs, request};
-use crate::state::AppState;
 
 /// Jobs listed.
 const SHOWN: i64 = 50;
@@ -42,7 +42,7 @@ fn off() -> ConsoleError {
 /// `POST /console/exports`: starts a job. Reading the events out is seeing
 /// them, so a reader may start one too, as over the API; it is recorded.
 pub(crate) async fn start(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     headers: HeaderMap,
     Form(form): Form<StartForm>,
@@ -89,7 +89,7 @@ pub(crate) async fn start(
 
 /// `GET /console/exports`.
 pub(crate) async fn list(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
 ) -> Result<Response, ConsoleError> {
     let Some(exports) = &state.exports else {
@@ -98,7 +98,7 @@ pub(crate) async fn list(
     let recent = jobs::recent(&state.pool, SHOWN).await?;
     let mut views = Vec::with_capacity(recent.len());
     for job in &recent {
-        views.push(crate::routes::exports::view(exports, job).await);
+        views.push(exports.view(job).await);
     }
     let running = views
         .iter()

@@ -8,12 +8,12 @@ use orch_contracts::{ErrorKind, Status};
 use serde::Deserialize;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use super::ConsoleContext;
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db::{self, EventView};
 use crate::listing::{self, Cursor, ListFilter, Sort};
-use crate::state::AppState;
 
 /// Results per page.
 const PAGE: i64 = 50;
@@ -158,7 +158,7 @@ pub(crate) fn results_table(events: &[EventView], selectable: bool) -> Markup {
     }
 }
 
-async fn read(state: &AppState, text: &str) -> Result<Result<Reading, String>, ConsoleError> {
+async fn read(state: &ConsoleContext, text: &str) -> Result<Result<Reading, String>, ConsoleError> {
     if text.is_empty() {
         return Ok(Ok(Reading::Everything));
     }
@@ -187,7 +187,7 @@ async fn read(state: &AppState, text: &str) -> Result<Result<Reading, String>, C
 
 /// `GET /console`: the search page.
 pub(crate) async fn find(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     Query(form): Query<FindForm>,
 ) -> Result<Response, ConsoleError> {

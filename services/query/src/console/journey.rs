@@ -9,11 +9,11 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::json;
 
+use super::ConsoleContext;
 use super::page::{self, Section};
 use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db::{self, EventView, HistoryEntry};
-use crate::state::AppState;
 
 /// What the target was sent: the contract's fields and the brand.
 fn as_delivered(event: &EventView) -> Option<serde_json::Value> {
@@ -73,7 +73,7 @@ fn timeline(generation: i32, steps: &[&HistoryEntry]) -> Markup {
 
 /// `GET /console/events/{id}`.
 pub(crate) async fn journey(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {

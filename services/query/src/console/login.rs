@@ -9,11 +9,11 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::ConsoleContext;
 use super::audit;
 use super::page;
 use super::problem::ConsoleError;
 use super::session::{self, Role, Session};
-use crate::state::AppState;
 
 /// The longest key looked at; longer is not a key of ours.
 const MAX_KEY: usize = 512;
@@ -66,7 +66,7 @@ pub(crate) async fn form(Query(next): Query<Next>) -> Response {
 
 /// `POST /console/login`: a known key starts a session.
 pub(crate) async fn sign_in(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Result<Response, ConsoleError> {
@@ -119,7 +119,7 @@ pub(crate) async fn sign_in(
 
 /// `POST /console/logout`.
 pub(crate) async fn sign_out(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     headers: HeaderMap,
     Form(form): Form<SignOut>,

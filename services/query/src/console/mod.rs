@@ -30,7 +30,10 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::state::AppState;
+use sqlx::PgPool;
+
+use crate::exports::Exports;
+use crate::trace_link::TraceLink;
 
 /// What the console's handlers share beyond the read model.
 pub(crate) struct ConsoleState {
@@ -108,8 +111,19 @@ async fn protect(mut response: Response) -> Response {
     response
 }
 
+/// What the console's handlers read: the read model, the keys, export jobs
+/// and the console's own state (built from the service's state).
+#[derive(Clone)]
+pub(crate) struct ConsoleContext {
+    pub(crate) pool: PgPool,
+    pub(crate) reader_keys: orch_http::ApiKeys,
+    pub(crate) trace_link: Option<TraceLink>,
+    pub(crate) exports: Option<Exports>,
+    pub(crate) console: std::sync::Arc<ConsoleState>,
+}
+
 /// Every console route.
-pub(crate) fn router(state: AppState) -> Router {
+pub(crate) fn router(state: ConsoleContext) -> Router {
     Router::new()
         .route("/console", get(find::find))
         .route("/console/", get(find::find))

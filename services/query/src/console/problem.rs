@@ -34,7 +34,7 @@ impl ConsoleError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadInput(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Database(error) => match crate::routes::database_status(error) {
+            Self::Database(error) => match crate::database_error::database_status(error) {
                 Some(status) => status,
                 None => StatusCode::INTERNAL_SERVER_ERROR,
             },
@@ -47,7 +47,7 @@ impl IntoResponse for ConsoleError {
         let status = self.status();
         let message = match &self {
             Self::Database(error) => {
-                crate::routes::log_database_error(error);
+                crate::database_error::log_database_error(error);
                 if status == StatusCode::SERVICE_UNAVAILABLE {
                     "The read model's database is unreachable; try again shortly.".to_owned()
                 } else {

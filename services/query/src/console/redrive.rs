@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::ConsoleContext;
 use super::audit;
 use super::dead_letters::LetterForm;
 use super::page::{self, Section};
@@ -27,7 +28,6 @@ use super::problem::ConsoleError;
 use super::session::Session;
 use crate::db;
 use crate::republish::{StoredEvent, republish};
-use crate::state::AppState;
 
 /// Ids shown in a preview; the rest are counted.
 const SHOWN: usize = 100;
@@ -56,7 +56,7 @@ pub(crate) struct ConfirmForm {
 
 /// `POST /console/redrives`: stores a preview of the chosen dead letters.
 pub(crate) async fn preview(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     headers: HeaderMap,
     Form(form): Form<PreviewForm>,
@@ -168,7 +168,7 @@ async fn progress(pool: &PgPool, id: Uuid) -> Result<Progress, sqlx::Error> {
 
 /// `GET /console/redrives/{id}`: the preview, or the progress once confirmed.
 pub(crate) async fn show(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -247,7 +247,7 @@ pub(crate) async fn show(
 
 /// `POST /console/redrives/{id}/confirm`: publishes the previewed events once.
 pub(crate) async fn confirm(
-    State(state): State<AppState>,
+    State(state): State<ConsoleContext>,
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,

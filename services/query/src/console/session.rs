@@ -16,9 +16,9 @@ use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
+use super::ConsoleContext;
 use super::config::SecureCookie;
 use super::problem::ConsoleError;
-use crate::state::AppState;
 
 /// The cookie's name.
 pub(crate) const COOKIE: &str = "orch_console";
@@ -208,10 +208,13 @@ async fn find(pool: &PgPool, token: &str) -> Result<Option<Session>, sqlx::Error
     }))
 }
 
-impl FromRequestParts<AppState> for Session {
+impl FromRequestParts<ConsoleContext> for Session {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ConsoleContext,
+    ) -> Result<Self, Response> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar.get(COOKIE).map(|c| c.value().to_owned());
         let found = match token {

@@ -17,7 +17,6 @@ use super::batch::{Batch, Origin};
 use super::internal_events::{BatchProjected, RecordSkipped, WriteFailed};
 use super::isolate::{OnTransient, write_isolating};
 use super::lag::{ProjectionLag, ProjectorContext};
-use crate::QueryConfig;
 
 /// Largest wait between attempts to write a batch while Postgres is down.
 const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
@@ -27,16 +26,18 @@ const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
 pub(crate) type ProjectorConsumer = StreamConsumer<ProjectorContext>;
 
 /// A consumer in the projector group, subscribed to raw and status records.
-pub(crate) fn build(config: &QueryConfig) -> Result<ProjectorConsumer, rdkafka::error::KafkaError> {
+pub(crate) fn build(
+    kafka: &orch_kafka::KafkaConfig,
+    group_id: &str,
+) -> Result<ProjectorConsumer, rdkafka::error::KafkaError> {
     // Only offsets stored after the batch's transaction committed are committed.
-    let consumer: ProjectorConsumer = config
-        .kafka
-        .consumer_config("orch-projector", &config.group_id)
+    let consumer: ProjectorConsumer = kafka
+        .consumer_config("orch-projector", group_id)
         .create_with_context(ProjectorContext {
             lag: Arc::new(ProjectionLag::default()),
-            tokens: config.kafka.security.tokens(),
+            tokens: kafka.security.tokens(),
         })?;
-    let topics = config.kafka.topics();
+    let topics = kafka.topics();
     consumer.subscribe(&[&topics.raw, &topics.status])?;
     Ok(consumer)
 }

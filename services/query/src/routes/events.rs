@@ -79,7 +79,7 @@ pub(crate) struct StatusCounts {
 pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let found = match db::find_event(&state.pool, &id).await {
         Ok(found) => found,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     let Some((event, history)) = found else {
         return Problem::not_found(format!("No event with id {id:?} has been projected."))
@@ -138,7 +138,7 @@ pub(crate) async fn list_events(
     }
     let mut events = match db::list_events(&state.pool, &filter).await {
         Ok(events) => events,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     let next_cursor = listing::next_page(&mut events, filter.limit, filter.sort);
     Json(EventPage {
@@ -164,11 +164,11 @@ pub(crate) async fn list_events(
 pub(crate) async fn stats(State(state): State<AppState>) -> Response {
     let counts = match db::status_counts(&state.pool).await {
         Ok(counts) => counts,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     let quarantined = match crate::projector::quarantined_count(&state.pool).await {
         Ok(quarantined) => quarantined,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     let mut by_status: BTreeMap<String, i64> = Status::ALL
         .iter()

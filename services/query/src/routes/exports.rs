@@ -6,16 +6,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use object_store::signer::Signer;
 use orch_http::Problem;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::exports::jobs::{self, Job, JobView};
+use crate::exports::jobs::{self, JobView};
 use crate::exports::request::{self, ExportRequest};
-use crate::state::{AppState, Exports};
+use crate::state::AppState;
 
 /// How many jobs `GET /exports` lists.
 const LISTED: i64 = 100;
@@ -85,7 +83,7 @@ pub(crate) async fn create_export(
     };
     let job = match jobs::create(&state.pool, &new).await {
         Ok(job) => job,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     tracing::info!(job = %job.id, from = %new.from, to = %new.to, "Export asked for.");
     (
@@ -119,9 +117,9 @@ pub(crate) async fn get_export(State(state): State<AppState>, Path(id): Path<Str
             .into_response();
     };
     match jobs::find(&state.pool, id).await {
-        Ok(Some(job)) => Json(view(exports, &job).await).into_response(),
+        Ok(Some(job)) => Json(exports.view(&job).await).into_response(),
         Ok(None) => Problem::not_found(format!("No export job {id}.")).into_response(),
-        Err(error) => super::database_failed(&error),
+        Err(error) => crate::database_error::database_failed(&error),
     }
 }
 
@@ -143,35 +141,11 @@ pub(crate) async fn list_exports(State(state): State<AppState>) -> Response {
     };
     let recent = match jobs::recent(&state.pool, LISTED).await {
         Ok(recent) => recent,
-        Err(error) => return super::database_failed(&error),
+        Err(error) => return crate::database_error::database_failed(&error),
     };
     let mut views = Vec::with_capacity(recent.len());
     for job in &recent {
-        views.push(view(exports, job).await);
+        views.push(exports.view(job).await);
     }
     Json(ExportList { exports: views }).into_response()
-}
-
-/// The job's view, with a presigned URL valid until the job's expiry.
-pub(crate) async fn view(exports: &Exports, job: &Job) -> JobView {
-    let uri = match (&job.object_key, job.expires_at) {
-        (Some(key), Some(expires_at)) if job.state == "finished" => {
-            let left = expires_at - OffsetDateTime::now_utc();
-            match std::time::Duration::try_from(left) {
-                Ok(left) if !left.is_zero() => exports
-                    .objects
-                    .s3()
-                    .signed_url(http::Method::GET, &key.as_str().into(), left)
-                    .await
-                    .map_err(|error| {
-                        tracing::warn!(job = %job.id, error = %orch_telemetry::error_chain(&error), "Could not presign an export's URL.");
-                    })
-                    .ok()
-                    .map(|url| url.to_string()),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    job.view(uri)
 }
