@@ -70,6 +70,21 @@ impl KafkaConfig {
         config
     }
 
+    /// A producer whose records are durable once acknowledged and never
+    /// duplicated or reordered by its own retries: idempotence (which implies
+    /// `acks=all`), lz4 (JSON compresses well for little CPU) and a linger
+    /// of `linger_ms` so concurrent sends share a batch. Callers add their
+    /// own limits and create it with `auth_context()`.
+    pub fn durable_producer_config(&self, client_id: &str, linger_ms: u64) -> ClientConfig {
+        let mut config = self.client_config(client_id);
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.type", "lz4")
+            .set("linger.ms", linger_ms.to_string());
+        config
+    }
+
     /// The context every client of this deployment is created with, so it
     /// can answer token requests (MSK IAM).
     pub fn auth_context(&self) -> crate::AuthContext {

@@ -16,7 +16,7 @@ pub use internal_event::InternalEvent;
 pub use live_gauges::{Series, render_live_gauges, replace_live_gauges};
 pub use opentelemetry::propagation::Extractor;
 pub use opentelemetry_http::HeaderExtractor;
-pub use propagation::{RemoteParent, TraceHeaders, continue_trace, trace_headers};
+pub use propagation::{EventContext, RemoteParent, TraceHeaders, continue_trace, trace_headers};
 pub use version::{COMMIT, VERSION, long_version};
 
 use opentelemetry::trace::TracerProvider as _;

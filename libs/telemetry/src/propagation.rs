@@ -91,6 +91,27 @@ pub fn continue_trace(span: &Span, carrier: &dyn Extractor) {
     }
 }
 
+/// What travels with an event from service to service, whatever carries
+/// it (Kafka headers, HTTP headers, a spool record): the trace it belongs to
+/// and, when the source sent one, its correlation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventContext {
+    /// The W3C trace context of the span that sent the event on.
+    pub trace: TraceHeaders,
+    /// The source's `X-Correlation-Id`.
+    pub correlation_id: Option<String>,
+}
+
+impl EventContext {
+    /// The context of an event sent on from within `span`.
+    pub fn for_span(span: &Span, correlation_id: Option<String>) -> Self {
+        Self {
+            trace: trace_headers(span),
+            correlation_id,
+        }
+    }
+}
+
 /// `span`'s trace context, to send on with what it produces. Without a
 /// tracing subscriber (a library used bare) a fresh root stands in, so a
 /// record never carries an all-zero trace id.

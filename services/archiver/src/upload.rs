@@ -78,7 +78,11 @@ impl Uploader {
         let entry = &sealed.entry;
         let manifest = serde_json::to_vec_pretty(entry).unwrap_or_default();
         for step in [Step::Data, Step::Manifest, Step::Commit] {
-            let mut pause = Duration::from_millis(100);
+            let mut retries = orch_kafka::Backoff {
+                base: Duration::from_millis(100),
+                max: self.retry_max,
+            }
+            .retries();
             loop {
                 let Some(_hold) = self.ownership.hold(entry.partition, epoch) else {
                     return Written::Fenced;
@@ -94,10 +98,11 @@ impl Uploader {
                             .await
                     }
                 };
-                match result {
+                let pause = match result {
                     Ok(()) => break,
                     Err(error) => {
                         let error = orch_telemetry::error_chain(&error);
+                        let pause = retries.failed();
                         metrics::counter!("orch_archiver_write_failures_total", "step" => step.as_str())
                             .increment(1);
                         tracing::warn!(
@@ -107,11 +112,11 @@ impl Uploader {
                             retry_in_ms = pause.as_millis() as u64,
                             "Writing an archive object failed; retrying."
                         );
+                        pause
                     }
-                }
+                };
                 drop(_hold);
                 tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(self.retry_max);
             }
         }
         metrics::counter!("orch_archiver_records_archived_total").increment(entry.records);

@@ -20,7 +20,11 @@ use crate::spooled::SpooledRecord;
 
 /// Records forwarded per round.
 const BATCH: usize = 1_000;
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Waits after Kafka or the disk failed a round.
+const RETRY: orch_kafka::Backoff = orch_kafka::Backoff {
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(30),
+};
 
 /// Forwards until `shutdown`.
 pub(crate) async fn run(
@@ -32,7 +36,7 @@ pub(crate) async fn run(
     let shared = spool.shared().clone();
     let mut reader = Some(spool.reader(shared.cursor.load(Ordering::Acquire)));
     let mut waiting: VecDeque<Entry> = VecDeque::new();
-    let mut backoff = Duration::from_millis(100);
+    let mut retries = RETRY.retries();
     // A cursor past records Kafka has, not yet stored (the disk refused).
     let mut unstored: Option<(u64, u64)> = None;
     while !shutdown.is_cancelled() {
@@ -60,7 +64,7 @@ pub(crate) async fn run(
                 Ok(entries) => waiting.extend(entries),
                 Err(error) => {
                     SpoolReadFailed { error: &error }.emit();
-                    pause(&shutdown, backoff).await;
+                    pause(&shutdown, retries.failed()).await;
                     continue;
                 }
             }
@@ -121,7 +125,7 @@ pub(crate) async fn run(
                             keep(spool, seq, QuarantineKind::Undecodable, &reason, payload)
                         }
                         Some(Ok(record)) => {
-                            let headers = record.context().headers();
+                            let headers = orch_kafka::record_headers(&record.context());
                             let future_record = FutureRecord::to(&topic)
                                 .key(record.key.as_str())
                                 .payload(record.value.get().as_bytes())
@@ -157,22 +161,21 @@ pub(crate) async fn run(
                 Ok(Err(error)) => {
                     tracing::warn!(%error, "Could not store the spool cursor; retrying. Until it is stored, a restart would send those records again.");
                     unstored = Some((next_cursor, next_oldest));
-                    pause(&shutdown, backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    pause(&shutdown, retries.failed()).await;
                 }
                 Err(_) => break,
             }
         }
         if acked < seqs.len() {
+            let retry_in = retries.failed();
             tracing::warn!(
                 forwarded = acked,
-                retry_in_ms = backoff.as_millis() as u64,
+                retry_in_ms = retry_in.as_millis() as u64,
                 "Kafka did not acknowledge spooled records; retrying."
             );
-            pause(&shutdown, backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            pause(&shutdown, retry_in).await;
         } else {
-            backoff = Duration::from_millis(100);
+            retries.succeeded();
         }
     }
 }
@@ -211,22 +214,21 @@ fn keep(spool: &Spool, seq: u64, kind: QuarantineKind, reason: &str, payload: &[
     }
 }
 
+/// Waits `delay`, or less if the service is stopping (the loop checks).
 async fn pause(shutdown: &CancellationToken, delay: Duration) {
-    tokio::select! {
-        () = shutdown.cancelled() => {}
-        () = tokio::time::sleep(delay) => {}
-    }
+    let _stopping = orch_kafka::wait(shutdown, delay).await;
 }
 
 #[cfg(test)]
 mod tests {
-    use orch_kafka::{KafkaConfig, RecordContext};
+    use orch_kafka::KafkaConfig;
+    use orch_telemetry::EventContext;
     use orch_telemetry::TraceHeaders;
 
     use super::*;
 
     fn record(id: &str, value: &str) -> Vec<u8> {
-        let context = RecordContext {
+        let context = EventContext {
             trace: TraceHeaders::from_values(
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
                 None,

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use orch_contracts::RawEventRecord;
 use orch_kafka::FutureProducer;
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureRecord, Producer};
 
@@ -103,21 +103,14 @@ impl Publisher {
     pub(crate) fn new(config: &CommandConfig, spool: Spool) -> Result<Self, KafkaError> {
         let producer: FutureProducer = config
             .kafka
-            .client_config("orch-command")
-            // Idempotence: librdkafka's retries can never duplicate or reorder a
-            // record within a partition; it also implies acks=all.
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
             // A short linger lets concurrent requests share a batch (and one
             // fsync on the broker) while costing little of the 500 ms budget.
-            .set("linger.ms", config.kafka_linger_ms.to_string())
+            .durable_producer_config("orch-command", config.kafka_linger_ms)
             .set("batch.size", config.kafka_batch_bytes.to_string())
             .set(
                 "message.max.bytes",
                 config.kafka_message_max_bytes.to_string(),
             )
-            // JSON compresses well and lz4 costs little CPU on a 2-core box.
-            .set("compression.type", "lz4")
             // How long librdkafka keeps trying one record. A record spooled
             // meanwhile is forwarded only after this attempt has failed, so a
             // shorter timeout drains the spool sooner after an outage.
@@ -145,13 +138,13 @@ impl Publisher {
     pub(crate) async fn publish(
         &self,
         record: &RawEventRecord,
-        context: &RecordContext,
+        context: &EventContext,
     ) -> Result<Durable, PublishError> {
         let payload = orch_contracts::to_json(record);
         let future_record = FutureRecord::to(&self.topic)
             .key(record.id.as_str())
             .payload(&payload)
-            .headers(context.headers());
+            .headers(orch_kafka::record_headers(context));
         let started = Instant::now();
         let delivery = match self.producer.send_result(future_record) {
             Ok(delivery) => delivery,
@@ -209,7 +202,7 @@ impl Publisher {
     async fn spool_pending(
         &self,
         record: &RawEventRecord,
-        context: &RecordContext,
+        context: &EventContext,
         payload: &[u8],
         delivery: std::pin::Pin<Box<rdkafka::producer::DeliveryFuture>>,
     ) -> Result<Durable, PublishError> {
@@ -240,7 +233,7 @@ impl Publisher {
     async fn spool(
         &self,
         record: &RawEventRecord,
-        context: &RecordContext,
+        context: &EventContext,
         payload: &[u8],
         original_pending: bool,
     ) -> Result<u64, PublishError> {
@@ -355,7 +348,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path(), 1 << 30, 1 << 20, 1 << 20).unwrap();
         let publisher = Publisher::new(&config(dir.path()), spool.clone()).unwrap();
-        let context = RecordContext {
+        let context = EventContext {
             trace: TraceHeaders::from_values(
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
                 None,

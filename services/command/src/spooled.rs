@@ -1,7 +1,7 @@
 //! What the spool holds for one event: exactly what the producer would have
 //! sent, so the forwarder writes the same key, headers and bytes.
 
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use orch_telemetry::TraceHeaders;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -21,7 +21,7 @@ pub(crate) struct SpooledRecord {
 
 impl SpooledRecord {
     /// Wraps an encoded raw record.
-    pub(crate) fn new(key: &str, context: &RecordContext, value: &[u8]) -> Option<Self> {
+    pub(crate) fn new(key: &str, context: &EventContext, value: &[u8]) -> Option<Self> {
         let text = std::str::from_utf8(value).ok()?;
         Some(Self {
             key: key.to_owned(),
@@ -33,8 +33,8 @@ impl SpooledRecord {
     }
 
     /// The headers to send it with, exactly as they were written.
-    pub(crate) fn context(&self) -> RecordContext {
-        RecordContext {
+    pub(crate) fn context(&self) -> EventContext {
+        EventContext {
             trace: TraceHeaders {
                 traceparent: self.traceparent.clone(),
                 tracestate: self.tracestate.clone(),
@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn keeps_the_value_byte_for_byte() {
         let value = br#"{"schema":1,"id":"e1","z":1,"a":2}"#;
-        let context = RecordContext {
+        let context = EventContext {
             trace: TraceHeaders::from_values(PARENT, Some("k=v")).unwrap(),
             correlation_id: Some("order-7".into()),
         };

@@ -160,9 +160,16 @@ impl Application {
 /// How long start-up waits for topic creation before going on without it.
 const TOPIC_SETUP_WAIT: Duration = Duration::from_secs(5);
 
+/// Waits between attempts to create the topics in the background.
+const TOPIC_RETRY: orch_kafka::Backoff = orch_kafka::Backoff {
+    base: Duration::from_secs(1),
+    max: Duration::from_secs(30),
+};
+
 async fn ensure_topics_later(kafka: orch_kafka::KafkaConfig) {
+    let mut retries = TOPIC_RETRY.retries();
     loop {
-        tokio::time::sleep(TOPIC_SETUP_WAIT).await;
+        tokio::time::sleep(retries.failed()).await;
         match tokio::time::timeout(TOPIC_SETUP_WAIT, orch_kafka::ensure_topics(&kafka)).await {
             Ok(Ok(())) => {
                 tracing::info!("Topics are ready.");

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -143,11 +143,9 @@ pub(crate) async fn run(
             }
         }
     }
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) => tracing::info!("Committed offsets at shutdown."),
-        Err(rdkafka::error::KafkaError::ConsumerCommit(
-            rdkafka::types::RDKafkaErrorCode::NoOffset,
-        )) => {}
+    match orch_kafka::commit_stored(&consumer) {
+        Ok(orch_kafka::Committed::Offsets) => tracing::info!("Committed offsets at shutdown."),
+        Ok(orch_kafka::Committed::Nothing) => {}
         Err(error) => {
             tracing::warn!(%error, "Final offset commit failed; the next owner may redeliver a few events.")
         }

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use rdkafka::ClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 
 use crate::share::RateShare;
 use crate::tracker::SharedTracker;
@@ -42,15 +42,11 @@ impl ConsumerContext for DispatchContext {
             let abandoned = self
                 .tracker
                 .revoke(partitions.elements().iter().map(|e| e.partition()));
-            match consumer.commit_consumer_state(CommitMode::Sync) {
-                Ok(())
-                | Err(rdkafka::error::KafkaError::ConsumerCommit(
-                    rdkafka::types::RDKafkaErrorCode::NoOffset,
-                )) => {}
-                Err(error) => tracing::warn!(
+            if let Err(error) = orch_kafka::commit_stored(consumer) {
+                tracing::warn!(
                     %error,
                     "Commit on revoke failed; the new owner may redeliver a few events."
-                ),
+                );
             }
             tracing::info!(
                 partitions = partitions.count(),

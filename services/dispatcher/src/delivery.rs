@@ -8,7 +8,7 @@ use orch_contracts::{
     AttemptRecord, DeadLetterRecord, ErrorKind, HEADER_CORRELATION_ID, RawEventRecord, Status,
     StatusRecord,
 };
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use orch_telemetry::InternalEvent as _;
 use rdkafka::Message;
 use rdkafka::message::OwnedMessage;
@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::backoff::Backoff;
 use crate::breaker::Signal;
 use crate::classify::Verdict;
 use crate::durably::{Abandoned, durably};
@@ -28,6 +27,7 @@ use crate::internal_events::{AttemptFailed, EventDeadLettered, EventDelivered, U
 use crate::outcomes::OutcomeWriter;
 use crate::pacer::{Pacer, Sending};
 use crate::step::{Budget, Progress, Step, next_step};
+use orch_kafka::Backoff;
 
 /// A dead letter keeps at most this many attempts (the newest): a long
 /// rate-limited spell must not grow a record past what Kafka takes.
@@ -259,7 +259,7 @@ impl Deliverer {
             attempt,
             http.response.status_code = Empty,
         );
-        let context = RecordContext {
+        let context = EventContext {
             trace: orch_telemetry::trace_headers(&span),
             correlation_id: correlation_id.map(str::to_owned),
         };

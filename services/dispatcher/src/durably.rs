@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::Backoff;
+use orch_kafka::Backoff;
 
 /// The dispatcher is stopping before this event's outcome was made durable; its
 /// offset must not be stored, so the group delivers it again.
@@ -24,22 +24,20 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<(), rdkafka::error::KafkaError>>,
 {
-    let mut failures = 0;
+    let mut retries = OUTCOME_RETRY.retries();
     loop {
         let outcome = tokio::select! {
             () = cancel.cancelled() => return Err(Abandoned),
             outcome = write() => outcome,
         };
-        match outcome {
-            Ok(()) => return Ok(()),
-            Err(error) => {
-                failures += 1;
-                tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
-                tokio::select! {
-                    () = cancel.cancelled() => return Err(Abandoned),
-                    () = tokio::time::sleep(OUTCOME_RETRY.delay(failures, None)) => {}
-                }
-            }
-        }
+        let Err(error) = outcome else {
+            return Ok(());
+        };
+        let delay = retries.failed();
+        let failures = retries.failures();
+        tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
+        orch_kafka::wait(cancel, delay)
+            .await
+            .map_err(|_| Abandoned)?;
     }
 }

@@ -3,7 +3,7 @@ use std::time::{Duration, Instant, SystemTime};
 use secrecy::{ExposeSecret, SecretString};
 
 use orch_contracts::{HEADER_CORRELATION_ID, HEADER_TRACEPARENT, HEADER_TRACESTATE};
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::RETRY_AFTER;
 use serde_json::json;
@@ -84,7 +84,7 @@ impl TargetClient {
     pub(crate) async fn create_item(
         &self,
         event: &EnrichedEvent,
-        context: &RecordContext,
+        context: &EventContext,
     ) -> Attempt {
         let started = Instant::now();
         let mut request = self

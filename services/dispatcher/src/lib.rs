@@ -4,7 +4,6 @@
 //! outcome on `events.status` before committing the offset.
 
 mod arrivals;
-mod backoff;
 mod breaker;
 pub mod classify;
 pub mod config;

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use orch_contracts::{DeadLetterRecord, StatusRecord};
 use orch_kafka::FutureProducer;
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureRecord, Producer};
@@ -26,11 +26,8 @@ impl OutcomeWriter {
     pub(crate) fn new(config: &DispatcherConfig) -> Result<Self, KafkaError> {
         let producer: FutureProducer = config
             .kafka
-            .client_config("orch-dispatcher")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "5")
-            .set("compression.type", "lz4")
+            // 2 ms cost a quarter of the deliveries per CPU-second (bench).
+            .durable_producer_config("orch-dispatcher", 5)
             .create_with_context(config.kafka.auth_context())?;
         let topics = config.kafka.topics();
         Ok(Self {
@@ -84,11 +81,10 @@ impl OutcomeWriter {
         span: tracing::Span,
     ) -> Result<(), KafkaError> {
         let payload = orch_contracts::to_json(record);
-        let headers = RecordContext {
-            trace: orch_telemetry::trace_headers(&span),
-            correlation_id: correlation_id.map(str::to_owned),
-        }
-        .headers();
+        let headers = orch_kafka::record_headers(&EventContext::for_span(
+            &span,
+            correlation_id.map(str::to_owned),
+        ));
         self.send(topic, id.as_bytes(), &payload, headers)
             .instrument(span)
             .await

@@ -6,7 +6,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::Backoff;
 use crate::consumer::DispatchConsumer;
 use crate::context::DispatchContext;
 use crate::controls::ControlTargets;
@@ -21,6 +20,7 @@ use crate::share::{self, RateShare};
 use crate::step::Budget;
 use crate::tracker::SharedTracker;
 use crate::{DispatcherConfig, StartupError, consumer, ops};
+use orch_kafka::Backoff;
 use orch_kafka::ControlReader;
 
 /// A dispatcher with its clients built and its port bound, not yet consuming.

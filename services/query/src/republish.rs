@@ -92,11 +92,10 @@ pub(crate) async fn republish(
             // A republish is a new attempt: its own trace, while the record
             // keeps the trace id the event was accepted with.
             let span = tracing::info_span!("republish_event", event_id = %event.id, why);
-            let headers = orch_kafka::RecordContext {
-                trace: orch_telemetry::trace_headers(&span),
-                correlation_id: event.correlation_id.clone(),
-            }
-            .headers();
+            let headers = orch_kafka::record_headers(&orch_telemetry::EventContext::for_span(
+                &span,
+                event.correlation_id.clone(),
+            ));
             let payload = orch_contracts::to_json(event);
             async move {
                 producer

@@ -160,9 +160,7 @@ pub async fn set_until(
     }
     let producer: FutureProducer = args
         .kafka
-        .client_config("orchctl")
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
+        .durable_producer_config("orchctl", 5)
         .create_with_context(args.kafka.auth_context())
         .context("Could not create a Kafka producer")?;
     let topic = args.kafka.topics().control;

@@ -88,9 +88,7 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
     }
     let producer: FutureProducer = args
         .kafka
-        .client_config("orchctl")
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
+        .durable_producer_config("orchctl", 5)
         .create_with_context(args.kafka.auth_context())
         .context("Could not create a Kafka producer")?;
     for (done, (event, _)) in chosen.iter().enumerate() {
@@ -98,11 +96,10 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
         // A redrive is a new attempt at the event: its own trace, while the
         // record keeps the trace id the event was accepted with.
         let span = tracing::info_span!("redrive_event", event_id = %event.id);
-        let headers = orch_kafka::RecordContext {
-            trace: orch_telemetry::trace_headers(&span),
-            correlation_id: event.correlation_id.clone(),
-        }
-        .headers();
+        let headers = orch_kafka::record_headers(&orch_telemetry::EventContext::for_span(
+            &span,
+            event.correlation_id.clone(),
+        ));
         producer
             .send(
                 FutureRecord::to(&topics.raw)

@@ -7,7 +7,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use orch_contracts::{HEADER_CORRELATION_ID, RawEventRecord};
 use orch_http::Problem;
-use orch_kafka::RecordContext;
+use orch_telemetry::EventContext;
 use orch_telemetry::InternalEvent as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
@@ -158,7 +158,7 @@ pub(crate) async fn accept(
         messaging.system = "kafka",
         messaging.destination.name = %state.raw_topic,
     );
-    let context = RecordContext {
+    let context = EventContext {
         trace: orch_telemetry::trace_headers(&publish_span),
         correlation_id,
     };

@@ -64,10 +64,7 @@ impl ConsoleState {
         kafka: &orch_kafka::KafkaConfig,
     ) -> Result<Self, rdkafka::error::KafkaError> {
         let producer = kafka
-            .client_config("orch-query-console")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "5")
+            .durable_producer_config("orch-query-console", 5)
             .create_with_context(kafka.auth_context())?;
         let probe = std::sync::Arc::new(DeliveryProbe::new(Replicas::new(
             config.dispatcher_urls.clone(),

@@ -3,10 +3,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use orch_contracts::Topics;
-use orch_kafka::KafkaHeaders;
+use orch_kafka::{KafkaHeaders, Retries};
 use orch_telemetry::{InternalEvent as _, RemoteParent};
 use rdkafka::Message;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -18,8 +18,11 @@ use super::internal_events::{BatchProjected, RecordSkipped, WriteFailed};
 use super::isolate::{OnTransient, write_isolating};
 use super::lag::{ProjectionLag, ProjectorContext};
 
-/// Largest wait between attempts to write a batch while Postgres is down.
-const MAX_WRITE_BACKOFF: Duration = Duration::from_secs(10);
+/// Waits between attempts to write a batch while Postgres is down.
+const WRITE_RETRY: orch_kafka::Backoff = orch_kafka::Backoff {
+    base: Duration::from_millis(100),
+    max: Duration::from_secs(10),
+};
 
 /// The projector's consumer: it exports its lag per partition, in records
 /// and (for the read model as a whole) in seconds.
@@ -111,14 +114,8 @@ pub(crate) async fn run(
             tracing::error!("A projection writer panicked.");
         }
     }
-    match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(())
-        | Err(rdkafka::error::KafkaError::ConsumerCommit(
-            rdkafka::types::RDKafkaErrorCode::NoOffset,
-        )) => {}
-        Err(error) => {
-            tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
-        }
+    if let Err(error) = orch_kafka::commit_stored(&*consumer) {
+        tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
     }
     consumer.unsubscribe();
 }
@@ -253,14 +250,14 @@ fn record_span(message: &OwnedMessage) -> Option<tracing::Span> {
 /// The live projector waits out a transient failure with backoff, for as
 /// long as it takes, until shutdown.
 struct Backoff<'a> {
-    delay: Duration,
+    retries: Retries,
     shutdown: &'a CancellationToken,
 }
 
 impl<'a> Backoff<'a> {
     fn new(shutdown: &'a CancellationToken) -> Self {
         Self {
-            delay: Duration::from_millis(100),
+            retries: WRITE_RETRY.retries(),
             shutdown,
         }
     }
@@ -268,17 +265,11 @@ impl<'a> Backoff<'a> {
 
 impl OnTransient for Backoff<'_> {
     async fn wait(&mut self, error: &sqlx::Error) -> Result<(), ()> {
-        WriteFailed {
-            error,
-            retry_in: self.delay,
-        }
-        .emit();
-        tokio::select! {
-            () = self.shutdown.cancelled() => return Err(()),
-            () = tokio::time::sleep(self.delay) => {}
-        }
-        self.delay = (self.delay * 2).min(MAX_WRITE_BACKOFF);
-        Ok(())
+        let retry_in = self.retries.failed();
+        WriteFailed { error, retry_in }.emit();
+        orch_kafka::wait(self.shutdown, retry_in)
+            .await
+            .map_err(|_| ())
     }
 }
 

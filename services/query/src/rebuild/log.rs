@@ -126,28 +126,31 @@ fn finish_reached(
 /// the live projector quarantines them.
 #[derive(Debug)]
 struct Attended {
-    retries_left: u32,
-    delay: Duration,
+    retries: orch_kafka::Retries,
 }
+
+/// Retries a rebuild makes of one write before it gives up.
+const ATTENDED_RETRIES: u32 = 4;
 
 impl Default for Attended {
     fn default() -> Self {
+        let backoff = orch_kafka::Backoff {
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(2),
+        };
         Self {
-            retries_left: 4,
-            delay: Duration::from_millis(200),
+            retries: backoff.retries(),
         }
     }
 }
 
 impl OnTransient for Attended {
     async fn wait(&mut self, error: &sqlx::Error) -> Result<(), ()> {
-        if self.retries_left == 0 {
+        if self.retries.failures() == ATTENDED_RETRIES {
             return Err(());
         }
-        self.retries_left -= 1;
         tracing::warn!(%error, "Rebuild write failed; retrying.");
-        tokio::time::sleep(self.delay).await;
-        self.delay *= 2;
+        tokio::time::sleep(self.retries.failed()).await;
         Ok(())
     }
 }
