@@ -3,10 +3,11 @@
 Nodes are a crate's top-level modules (`src/<name>.rs` or `src/<name>/`); an
 edge a -> b means some file under a names `crate::b` (directly, through a
 `use crate::{..}` group, or through an item `lib.rs` re-exports from b).
-Prints a Mermaid graph per crate and exits 1 when any crate has a loop, so
-docs/architecture.md's picture can be regenerated and checked.
+Prints a Mermaid graph of the crates and one per crate's modules; --check
+exits 1 when any crate has a loop or docs/architecture.md's picture (between
+its import-graph markers) is not what this prints; --write rewrites it.
 
-Usage: python3 dev/lib/import_graph.py [--check] [CRATE_DIR...]
+Usage: python3 dev/lib/import_graph.py [--check | --write] [CRATE_DIR...]
 """
 
 import pathlib
@@ -19,6 +20,9 @@ DEFAULT_CRATES = ["libs/*", "services/*", "tools/*", "tests/e2e"]
 CRATE_PATH = re.compile(r"\bcrate::(\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*)", re.S)
 PUB_USE = re.compile(r"pub(?:\([^)]*\))?\s+use\s+([a-z_][a-z0-9_]*)::(\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*)\s*;", re.S)
 COMMENT = re.compile(r"//[^\n]*")
+DOC = ROOT / "docs" / "architecture.md"
+BEGIN, END = "<!-- import-graph:begin -->", "<!-- import-graph:end -->"
+DEPENDENCY = re.compile(r"^(orch-[a-z-]+)(?:\.workspace)?\s*=", re.M)
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -115,30 +119,63 @@ def loops(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def crate_graph(crates: list[pathlib.Path]) -> dict[str, set[str]]:
+    """Which of our crates each crate depends on (not dev-dependencies)."""
+    edges = {}
+    for crate in crates:
+        manifest = (crate / "Cargo.toml").read_text()
+        name = re.search(r'^name\s*=\s*"([^"]+)"', manifest, re.M).group(1)
+        normal = re.split(r"^\[(?:dev-|build-)dependencies\]", manifest, flags=re.M)[0]
+        edges[name] = set(DEPENDENCY.findall(normal)) - {name}
+    return edges
+
+
+def mermaid(edges: dict[str, set[str]]) -> list[str]:
+    lines = ["```mermaid", "flowchart LR"]
+    for source in sorted(edges):
+        lines += [f"  {source} --> {target}" for target in sorted(edges[source])]
+        if not edges[source]:
+            lines.append(f"  {source}")
+    return lines + ["```", ""]
+
+
+def picture(crates: list[pathlib.Path]) -> str:
+    lines = ["Crates (an arrow: depends on):", ""] + mermaid(crate_graph(crates))
+    for crate in crates:
+        lines += [f"`{crate.relative_to(ROOT)}` (an arrow: imports from):", ""]
+        lines += mermaid(graph(crate))
+    return "\n".join(lines)
+
+
+def documented() -> str | None:
+    text = DOC.read_text()
+    if BEGIN not in text or END not in text:
+        return None
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
+
+
 def main(argv: list[str]) -> int:
-    check = "--check" in argv
+    check, write = "--check" in argv, "--write" in argv
     dirs = [a for a in argv if not a.startswith("--")]
     crates = [ROOT / d for d in dirs] if dirs else sorted(
         p for pattern in DEFAULT_CRATES for p in ROOT.glob(pattern) if (p / "src").is_dir()
     )
     failed = False
     for crate in crates:
-        edges = graph(crate)
-        cycles = loops(edges)
-        failed |= bool(cycles)
-        if check:
-            for cycle in cycles:
-                print(f"{crate.relative_to(ROOT)}: import loop among {', '.join(cycle)}")
-            continue
-        print(f"#### {crate.relative_to(ROOT)}\n\n```mermaid\nflowchart LR")
-        for source in sorted(edges):
-            for target in sorted(edges[source]):
-                print(f"  {source} --> {target}")
-            if not edges[source]:
-                print(f"  {source}")
-        print("```\n")
-        for cycle in cycles:
-            print(f"Loop: {', '.join(cycle)}\n")
+        for cycle in loops(graph(crate)):
+            failed = True
+            print(f"{crate.relative_to(ROOT)}: import loop among {', '.join(cycle)}")
+    drawn = picture(crates).strip("\n")
+    if write:
+        text = DOC.read_text()
+        head, rest = text.split(BEGIN, 1)
+        DOC.write_text(f"{head}{BEGIN}\n{drawn}\n{END}{rest.split(END, 1)[1]}")
+    elif check:
+        if not dirs and documented() != drawn:
+            failed = True
+            print(f"{DOC.relative_to(ROOT)}'s import graph is out of date: run python3 dev/lib/import_graph.py --write")
+    else:
+        print(drawn)
     return 1 if failed else 0
 
 

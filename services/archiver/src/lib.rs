@@ -11,7 +11,7 @@ mod config;
 mod context;
 mod error;
 mod metrics_catalogue;
-mod ops;
+mod routes;
 mod ownership;
 mod run_loop;
 mod startup;

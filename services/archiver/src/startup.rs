@@ -94,7 +94,7 @@ impl Application {
         let http_stop = CancellationToken::new();
         let http = tokio::spawn(orch_http::serve(
             self.listener,
-            crate::ops::router(store_reachable),
+            crate::routes::router(store_reachable),
             config.http,
             http_stop.clone(),
         ));

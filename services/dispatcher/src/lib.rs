@@ -18,7 +18,7 @@ mod gate;
 mod graphql;
 mod internal_events;
 mod metrics_catalogue;
-mod ops;
+mod routes;
 mod outcomes;
 mod pacer;
 mod share;

@@ -13,13 +13,13 @@ use crate::delivery::Deliverer;
 use crate::enrich::Enricher;
 use crate::gate::Gate;
 use crate::graphql::{TargetClient, TargetSettings};
-use crate::ops::OpsState;
+use crate::routes::{self, OpsState};
 use crate::outcomes::OutcomeWriter;
 use crate::pacer::Pacer;
 use crate::share::{self, RateShare};
 use crate::step::Budget;
 use crate::tracker::SharedTracker;
-use crate::{DispatcherConfig, StartupError, consumer, ops};
+use crate::{DispatcherConfig, StartupError, consumer};
 use orch_kafka::Backoff;
 use orch_kafka::ControlReader;
 
@@ -177,7 +177,7 @@ impl Application {
         let http_stop = CancellationToken::new();
         let http = tokio::spawn(orch_http::serve(
             self.listener,
-            ops::router(OpsState {
+            routes::router(OpsState {
                 consuming: consuming.clone(),
                 gate: self.gate,
                 share: self.share,

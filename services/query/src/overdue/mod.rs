@@ -10,7 +10,7 @@
 //! after it resumed, nothing is overdue.
 
 mod config;
-mod events;
+mod internal_events;
 mod pause;
 mod sweep;
 

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::OverdueClock;
-use super::events::{OverdueCounted, SweepFailed, Swept};
+use super::internal_events::{OverdueCounted, SweepFailed, Swept};
 use crate::republish::{StoredEvent, republish};
 
 /// The advisory lock key one sweep holds ("orchswep"): replicas that find
