@@ -71,8 +71,6 @@ pub enum ErrorKind {
     ClientError,
     /// A GraphQL error in an otherwise successful response.
     GraphqlError,
-    /// The record on `events.raw` could not be read.
-    InvalidRecord,
     /// Retries ran out (attempts or elapsed time).
     RetriesExhausted,
     /// The dispatcher itself failed on this event (a delivery task panicked
@@ -82,14 +80,13 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::Network,
         ErrorKind::Timeout,
         ErrorKind::RateLimited,
         ErrorKind::ServerError,
         ErrorKind::ClientError,
         ErrorKind::GraphqlError,
-        ErrorKind::InvalidRecord,
         ErrorKind::RetriesExhausted,
         ErrorKind::InternalError,
     ];
@@ -108,7 +105,6 @@ impl ErrorKind {
             ErrorKind::ServerError => "server_error",
             ErrorKind::ClientError => "client_error",
             ErrorKind::GraphqlError => "graphql_error",
-            ErrorKind::InvalidRecord => "invalid_record",
             ErrorKind::RetriesExhausted => "retries_exhausted",
             ErrorKind::InternalError => "internal_error",
         }

@@ -105,7 +105,7 @@ pub struct CommandConfig {
 /// The most a raw record (and its spool entry) adds to the body it carries:
 /// the normalised fields never grow, and the added ones (ids, times, trace
 /// context, correlation id, headers) are bounded well inside this.
-pub const RECORD_ENVELOPE_BYTES: usize = 8 * 1024;
+pub(crate) const RECORD_ENVELOPE_BYTES: usize = 8 * 1024;
 
 impl CommandConfig {
     /// The largest raw record or spool entry an accepted body can make.

@@ -1,7 +1,7 @@
 //! The command service: authenticates, validates and normalises events, and
 //! answers 202 only once the raw record is durable in Kafka.
 
-pub mod config;
+mod config;
 pub mod domain;
 mod durable;
 mod error;

@@ -29,7 +29,7 @@ const CREDENTIAL_CODES: &[&str] = &["UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDE
 
 /// Bounds on what the target may ask of us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// The longest wait a `Retry-After` or GraphQL `retryAfter` can impose.
     pub max_retry_after: Duration,
 }
@@ -38,7 +38,7 @@ pub struct Limits {
 /// the same for every event, so delivery pauses (the circuit breaker opens)
 /// and no event is dead-lettered for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// 401 or 407, or a GraphQL `UNAUTHENTICATED`.
     Unauthorized,
     /// 403, or a GraphQL `FORBIDDEN`.
@@ -57,7 +57,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, for registering metrics.
-    pub const ALL: [Fault; 7] = [
+    pub(crate) const ALL: [Fault; 7] = [
         Fault::Unauthorized,
         Fault::Forbidden,
         Fault::WrongUrl,
@@ -68,7 +68,7 @@ impl Fault {
     ];
 
     /// A bounded name, fit for a metric label.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Fault::Unauthorized => "unauthorized",
             Fault::Forbidden => "forbidden",
@@ -81,7 +81,7 @@ impl Fault {
     }
 
     /// What an operator should check.
-    pub fn check(self) -> &'static str {
+    pub(crate) fn check(self) -> &'static str {
         match self {
             Fault::Unauthorized => "check DISPATCHER_TARGET_TOKEN (rotated or expired?)",
             Fault::Forbidden => {
@@ -100,7 +100,7 @@ impl Fault {
 
 /// What to do with an event after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// The target holds the item.
     Delivered,
     /// May succeed later; wait at least `retry_after` if the target said so.
@@ -132,7 +132,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The failure's category and detail; `None` when delivered.
-    pub fn failure(&self) -> Option<(ErrorKind, &str)> {
+    pub(crate) fn failure(&self) -> Option<(ErrorKind, &str)> {
         match self {
             Verdict::Delivered => None,
             Verdict::Retry { kind, message, .. }
@@ -150,7 +150,7 @@ impl Verdict {
 /// 410, 421) answers are the same for every event, so they open the breaker;
 /// other 4xx name the request we sent, so they dead-letter it; 408, 429 and
 /// 5xx may pass later, so they retry.
-pub fn classify_response(
+pub(crate) fn classify_response(
     status: u16,
     retry_after: Option<&str>,
     body: &[u8],
@@ -197,7 +197,7 @@ pub fn classify_response(
 
 /// Judges a 2xx body that was cut off at the size cap: it cannot be read,
 /// so it may be a success we cannot see; retrying is safe (idempotent).
-pub fn classify_oversized_body(status: u16, cap: usize) -> Verdict {
+pub(crate) fn classify_oversized_body(status: u16, cap: usize) -> Verdict {
     Verdict::Retry {
         kind: ErrorKind::ServerError,
         retry_after: None,
@@ -293,7 +293,7 @@ fn retry_after_hint(hint: &Value, max: Duration) -> Option<Duration> {
 
 /// Reads `Retry-After` as delay-seconds or an HTTP date. Unbounded: callers
 /// clamp it. Anything else (negative, fractional, text) is ignored.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -308,7 +308,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 
 /// A failure before any HTTP status arrived, as reqwest reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TransportFailure {
+pub(crate) struct TransportFailure {
     /// The request's deadline passed.
     pub timeout: bool,
     /// The connection could not be made.
@@ -322,7 +322,7 @@ pub struct TransportFailure {
 /// Judges a failure with no HTTP answer. Refused connections, unresolvable
 /// names and failed TLS handshakes are true of every event; timeouts and
 /// broken connections may pass on the next try.
-pub fn classify_transport(failure: TransportFailure) -> Verdict {
+pub(crate) fn classify_transport(failure: TransportFailure) -> Verdict {
     let lower = failure.message.to_ascii_lowercase();
     let fault = if failure.timeout {
         None

@@ -5,8 +5,8 @@
 
 mod arrivals;
 mod breaker;
-pub mod classify;
-pub mod config;
+mod classify;
+mod config;
 mod consumer;
 mod context;
 mod controls;
@@ -18,9 +18,9 @@ mod gate;
 mod graphql;
 mod internal_events;
 mod metrics_catalogue;
-mod routes;
 mod outcomes;
 mod pacer;
+mod routes;
 mod share;
 mod startup;
 mod step;

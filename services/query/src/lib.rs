@@ -1,7 +1,16 @@
 //! The query service: projects `events.raw` and `events.status` into Postgres
-//! (idempotently, never moving a status backwards) and serves look-ups.
+//! (idempotently, never moving a status backwards) and serves look-ups, the
+//! console, exports and the overdue sweep.
+//!
+//! Its public face is two things. The service: `Application` and its
+//! configuration. And the read model's **ops API**, `rebuild`, which
+//! `orchctl rebuild` calls: a rebuild must fold records with the very code
+//! the live projector runs, or a matching checksum would prove nothing, so
+//! the projection stays in this crate (a library of its own would move the
+//! fold, the store, the migrations and their tests for no change in what
+//! runs) and orchctl depends on this crate for that one module.
 
-pub mod config;
+mod config;
 mod console;
 mod database_error;
 mod db;

@@ -37,7 +37,7 @@ pub(crate) struct ListParams {
     q: Option<String>,
     /// Only events whose furthest failed attempt was of this kind (network,
     /// timeout, rate_limited, server_error, client_error, graphql_error,
-    /// invalid_record, retries_exhausted, internal_error).
+    /// retries_exhausted, internal_error).
     error_kind: Option<String>,
     /// Only events whose furthest answered attempt got this HTTP status (100 to 599).
     http_status: Option<String>,

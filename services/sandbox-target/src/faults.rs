@@ -146,7 +146,7 @@ impl Faults {
 }
 
 /// Parses `SANDBOX_FAULTS`.
-pub fn parse_faults(json: &str) -> Result<Faults, String> {
+pub(crate) fn parse_faults(json: &str) -> Result<Faults, String> {
     let faults: Faults =
         serde_json::from_str(json).map_err(|e| format!("SANDBOX_FAULTS is not valid: {e}"))?;
     faults.validate()?;

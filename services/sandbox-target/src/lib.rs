@@ -3,10 +3,10 @@
 //! and benchmarks.
 
 mod admin;
-pub mod config;
+mod config;
 mod error;
-pub mod faults;
-pub mod hostile;
+mod faults;
+mod hostile;
 mod received;
 mod routes;
 mod schema;

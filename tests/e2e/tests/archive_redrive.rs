@@ -140,6 +140,7 @@ async fn a_letter_gone_from_the_topic_is_listed_and_redriven_from_the_archive() 
         dry_run: true,
         archive,
         kafka: pipeline.kafka.clone(),
+        output: Default::default(),
     };
     let dry = redrive(&args).await.unwrap();
     assert_eq!(

@@ -58,6 +58,7 @@ async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_b
         dry_run: true,
         archive: ArchiveArgs::default(),
         kafka: pipeline.kafka.clone(),
+        output: Default::default(),
     };
     let dry = redrive(&args).await.unwrap();
     assert_eq!(

@@ -42,6 +42,7 @@ async fn a_rebuild_from_the_log_reproduces_the_live_model_in_every_column() {
         dry_run: false,
         archive: Default::default(),
         kafka: pipeline.kafka.clone(),
+        output: Default::default(),
     })
     .await
     .unwrap();

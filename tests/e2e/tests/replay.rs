@@ -45,6 +45,7 @@ async fn replay_from_a_time_redelivers_exactly_the_events_accepted_after_it() {
         to_beginning: false,
         dry_run: false,
         kafka: pipeline.kafka.clone(),
+        output: Default::default(),
     };
 
     // While the dispatcher runs, replay refuses and changes nothing.

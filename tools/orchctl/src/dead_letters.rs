@@ -49,8 +49,7 @@ fn parse_reason(value: &str) -> Result<ErrorKind, String> {
     serde_json::from_value(serde_json::Value::String(value.into())).map_err(|_| {
         format!(
             "{value:?} is not an error kind; one of: network, timeout, rate_limited, \
-             server_error, client_error, graphql_error, invalid_record, retries_exhausted, \
-             internal_error"
+             server_error, client_error, graphql_error, retries_exhausted, internal_error"
         )
     })
 }
@@ -78,7 +77,8 @@ impl LetterFilter {
 }
 
 /// Where a letter was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The DLQ topic.
     Topic,

@@ -4,6 +4,7 @@
 //! second and reads the latest of each at start, so it outlives restarts.
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,6 +18,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use serde::Serialize;
 
 use crate::offsets::{self, KAFKA_TIMEOUT};
+use crate::output::OutputArg;
 
 /// Who is acting, and why: recorded with the control.
 #[derive(Debug, Clone, clap::Args)]
@@ -72,20 +74,10 @@ pub struct StatusArgs {
     /// http://127.0.0.1:8081; its /status is shown beside the controls.
     #[arg(long = "dispatcher")]
     pub dispatchers: Vec<String>,
-    /// `text` for people, `json` for scripts.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    #[command(flatten)]
+    pub output: OutputArg,
     #[command(flatten)]
     pub kafka: KafkaConfig,
-}
-
-/// How to print a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    /// For people.
-    Text,
-    /// For scripts.
-    Json,
 }
 
 /// The controls in force: the latest record of each.
@@ -116,7 +108,7 @@ impl Controls {
 }
 
 /// What `set` did or, with `--dry-run`, would do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SetReport {
     /// The controls before.
     pub before: Controls,
@@ -223,6 +215,23 @@ pub fn read(kafka: &KafkaConfig) -> anyhow::Result<Controls> {
     Ok(controls)
 }
 
+/// `orchctl delivery pause | resume | rate`: writes the control (or, dry,
+/// shows it) and prints what was done.
+pub async fn run_set(
+    args: &Reasoned,
+    control: DeliveryControl,
+    until: Option<time::OffsetDateTime>,
+    output: OutputArg,
+) -> anyhow::Result<ExitCode> {
+    let report = set_until(args, control, until).await?;
+    if output.json() {
+        crate::output::print_json(&report)?;
+    } else {
+        print_set(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Prints what `set` did.
 pub fn print_set(report: &SetReport) {
     let verb = if report.applied {
@@ -276,7 +285,7 @@ fn summary(controls: &Controls) -> String {
 }
 
 /// `orchctl delivery status`: the controls and each named replica's state.
-pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
+pub async fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let controls = {
         let kafka = args.kafka.clone();
         tokio::task::spawn_blocking(move || read(&kafka)).await??
@@ -297,19 +306,17 @@ pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
         };
         replicas.insert(address.clone(), answer);
     }
-    match args.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::json!({ "controls": controls, "replicas": replicas })
-        ),
-        Output::Text => {
-            println!("Controls: {}.", summary(&controls));
-            for (address, view) in &replicas {
-                print_replica(address, view);
-            }
+    if args.output.json() {
+        crate::output::print_json(
+            &serde_json::json!({ "controls": controls, "replicas": replicas }),
+        )?;
+    } else {
+        println!("Controls: {}.", summary(&controls));
+        for (address, view) in &replicas {
+            print_replica(address, view);
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_replica(address: &str, view: &serde_json::Value) {

@@ -1,9 +1,12 @@
 //! `orchctl dlq list` and `orchctl dlq show`: dead letters by time, reason
 //! and error kind, from the topic and the archive together.
 
+use std::process::ExitCode;
+
 use time::format_description::well_known::Rfc3339;
 
 use crate::dead_letters::{self, ArchiveArgs, Found, LetterFilter};
+use crate::output::OutputArg;
 
 /// Arguments of `orchctl dlq list`.
 #[derive(Debug, Clone, clap::Args)]
@@ -17,6 +20,8 @@ pub struct ListArgs {
     pub archive: ArchiveArgs,
     #[command(flatten)]
     pub kafka: orch_kafka::KafkaConfig,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 /// Arguments of `orchctl dlq show`.
@@ -30,11 +35,18 @@ pub struct ShowArgs {
     pub kafka: orch_kafka::KafkaConfig,
 }
 
-/// Prints the newest `limit` wanted letters, oldest first, a line each.
-pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
+/// Prints the newest `limit` wanted letters, oldest first, a line each
+/// (with `--output json`, one JSON object a line: `dlq show`'s shape).
+pub async fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
     let letters = dead_letters::read(&args.kafka, &args.archive, &args.filter).await?;
     let total = letters.found.len();
     let shown = &letters.found[total.saturating_sub(args.limit)..];
+    if args.output.json() {
+        for found in shown {
+            println!("{}", serde_json::to_string(&shown_json(found))?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{:<25} {:<8} {:<18} {:>3} {:>8}  {:<36}  message",
         "dead_lettered_at", "source", "reason", "gen", "attempts", "id"
@@ -65,11 +77,11 @@ pub async fn list(args: &ListArgs) -> anyhow::Result<()> {
             "; the archive was not read (OBJECT_STORE_BUCKET is not set)"
         }
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints every letter of one event, each round, as JSON with its source.
-pub async fn show(args: &ShowArgs) -> anyhow::Result<()> {
+pub async fn show(args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let filter = LetterFilter {
         ids: vec![args.id.clone()],
         ..LetterFilter::default()
@@ -87,12 +99,12 @@ pub async fn show(args: &ShowArgs) -> anyhow::Result<()> {
         );
     }
     for found in &letters.found {
-        println!("{}", serde_json::to_string_pretty(&shown(found))?);
+        println!("{}", serde_json::to_string_pretty(&shown_json(found))?);
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
-fn shown(found: &Found) -> serde_json::Value {
+fn shown_json(found: &Found) -> serde_json::Value {
     serde_json::json!({
         "source": found.source.to_string(),
         "partition": found.partition,

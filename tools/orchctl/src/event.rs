@@ -1,3 +1,6 @@
+use std::process::ExitCode;
+
+use orchctl::output::OutputArg;
 use serde_json::Value;
 
 /// Arguments of `orchctl event`.
@@ -7,20 +10,21 @@ pub(crate) struct EventArgs {
     id: String,
     #[command(flatten)]
     service: crate::query_api::QueryService,
-    /// Print the raw JSON instead of a summary.
-    #[arg(long)]
-    json: bool,
+    /// `json`: the query API's answer as it came.
+    #[command(flatten)]
+    output: OutputArg,
 }
 
-pub(crate) async fn run(args: EventArgs) -> anyhow::Result<()> {
+/// Prints the event's summary, or the query API's answer.
+pub(crate) async fn run(args: &EventArgs) -> anyhow::Result<ExitCode> {
     let body =
         crate::query_api::get_json(&args.service, &["events", args.id.as_str()], &[]).await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&body)?);
-        return Ok(());
+    if args.output.json() {
+        orchctl::output::print_json(&body)?;
+    } else {
+        print_summary(&body);
     }
-    print_summary(&body);
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_summary(event: &Value) {

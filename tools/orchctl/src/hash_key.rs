@@ -1,4 +1,5 @@
 use std::io::BufRead;
+use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,9 +11,10 @@ pub(crate) struct HashKeyArgs {
     key: Option<SecretString>,
 }
 
-pub(crate) fn run(args: HashKeyArgs) -> anyhow::Result<()> {
-    let key = match args.key {
-        Some(key) => key,
+/// Prints the key's hash.
+pub(crate) fn run(args: &HashKeyArgs) -> anyhow::Result<ExitCode> {
+    let key = match &args.key {
+        Some(key) => key.clone(),
         None => std::io::stdin()
             .lock()
             .lines()
@@ -26,5 +28,5 @@ pub(crate) fn run(args: HashKeyArgs) -> anyhow::Result<()> {
         bail!("The key is empty.");
     }
     println!("{}", orch_http::hash_key(key));
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

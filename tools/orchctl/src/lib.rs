@@ -1,11 +1,16 @@
 //! The operations behind `orchctl`, as a library so tests drive them against
-//! the real broker exactly as the command line does.
+//! the real broker exactly as the command line does. Every subcommand has
+//! one entry shape, `run(args) -> anyhow::Result<ExitCode>` (nested ones are
+//! named after their verb), printing text or `--output json`; `exit` names
+//! the codes.
 
 pub mod dead_letters;
 pub mod delivery;
 pub mod dlq_list;
+pub mod exit;
 pub mod groups;
 pub mod offsets;
+pub mod output;
 pub mod probe;
 pub mod rebuild;
 pub mod redrive;

@@ -5,10 +5,16 @@ mod hash_key;
 mod overdue;
 mod query_api;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
-use orchctl::{delivery, dlq_list, groups, probe, rebuild, redrive, replay, spool};
+use orchctl::output::OutputArg;
+use orchctl::{delivery, dlq_list, exit, groups, probe, rebuild, redrive, replay, spool};
 
 /// Operate the Event Orchestrator: look up events, replay, inspect groups, prepare keys.
+///
+/// Exit status: 0 done, 1 failed, 2 bad usage, 3 refused (nothing changed),
+/// 4 differs (a rebuild that does not match).
 #[derive(Debug, Parser)]
 #[command(name = "orchctl", version = orch_telemetry::long_version(), about)]
 struct Cli {
@@ -67,9 +73,16 @@ enum DeliveryCommand {
         until: Option<time::OffsetDateTime>,
         #[command(flatten)]
         args: delivery::Reasoned,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Send again, at the paced rate (no burst).
-    Resume(delivery::Reasoned),
+    Resume {
+        #[command(flatten)]
+        args: delivery::Reasoned,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Set the group's rate: events per second for all replicas together,
     /// or `configured` to go back to DISPATCHER_RATE_LIMIT_PER_SEC.
     Rate {
@@ -78,6 +91,8 @@ enum DeliveryCommand {
         rate: delivery::RateArg,
         #[command(flatten)]
         args: delivery::Reasoned,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Show the controls in force and, with --dispatcher, each replica's
     /// breaker, pause, rate share and partitions.
@@ -105,65 +120,51 @@ enum DlqCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Event(args) => event::run(args).await,
-        Command::Overdue(args) => overdue::run(args).await,
-        Command::HashKey(args) => hash_key::run(args),
-        Command::Probe(args) => probe::run(args).await,
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            exit::code_of(&error)
+        }
+    }
+}
+
+/// Every subcommand has the same shape: its arguments in, an exit code out.
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    use orch_contracts::DeliveryControl;
+    match command {
+        Command::Event(args) => event::run(&args).await,
+        Command::Overdue(args) => overdue::run(&args).await,
+        Command::HashKey(args) => hash_key::run(&args),
+        Command::Probe(args) => probe::run(&args).await,
         Command::Spool(SpoolCommand::Inspect(args)) => spool::inspect(&args),
         Command::Spool(SpoolCommand::Export(args)) => spool::export(&args),
-        Command::Replay(args) => {
-            let plan = tokio::task::spawn_blocking(move || replay::replay(&args)).await??;
-            replay::print(&plan);
-            Ok(())
-        }
+        Command::Replay(args) => replay::run(&args).await,
+        Command::Groups(args) => groups::run(&args).await,
         Command::Dlq(DlqCommand::List(args)) => dlq_list::list(&args).await,
         Command::Dlq(DlqCommand::Show(args)) => dlq_list::show(&args).await,
-        Command::Dlq(DlqCommand::Redrive(args)) => {
-            let report = redrive::redrive(&args).await?;
-            redrive::print(&report);
-            Ok(())
+        Command::Dlq(DlqCommand::Redrive(args)) => redrive::run(&args).await,
+        Command::Projection(ProjectionCommand::Rebuild(args)) => rebuild::run(&args).await,
+        Command::Delivery(DeliveryCommand::Status(args)) => delivery::status(&args).await,
+        Command::Delivery(DeliveryCommand::Pause {
+            until,
+            args,
+            output,
+        }) => {
+            let pause = DeliveryControl::Pause { paused: true };
+            delivery::run_set(&args, pause, until, output).await
         }
-        Command::Projection(ProjectionCommand::Rebuild(args)) => {
-            let plan = {
-                let args = args.clone();
-                tokio::task::spawn_blocking(move || rebuild::plan(&args)).await??
+        Command::Delivery(DeliveryCommand::Resume { args, output }) => {
+            let resume = DeliveryControl::Pause { paused: false };
+            delivery::run_set(&args, resume, None, output).await
+        }
+        Command::Delivery(DeliveryCommand::Rate { rate, args, output }) => {
+            let rate = DeliveryControl::Rate {
+                events_per_second: rate.0,
             };
-            rebuild::print_plan(&args, &plan);
-            if args.dry_run {
-                return Ok(());
-            }
-            let report = rebuild::execute(&args, &plan).await?;
-            rebuild::print_report(&args, &plan, &report);
-            if report.difference.is_some() && report.retired.is_none() {
-                anyhow::bail!("the rebuilt model differs from the live one");
-            }
-            Ok(())
+            delivery::run_set(&args, rate, None, output).await
         }
-        Command::Delivery(command) => {
-            use orch_contracts::DeliveryControl;
-            let (args, control, until) = match command {
-                DeliveryCommand::Status(args) => return delivery::status(&args).await,
-                DeliveryCommand::Pause { until, args } => {
-                    (args, DeliveryControl::Pause { paused: true }, until)
-                }
-                DeliveryCommand::Resume(args) => {
-                    (args, DeliveryControl::Pause { paused: false }, None)
-                }
-                DeliveryCommand::Rate { rate, args } => (
-                    args,
-                    DeliveryControl::Rate {
-                        events_per_second: rate.0,
-                    },
-                    None,
-                ),
-            };
-            let report = delivery::set_until(&args, control, until).await?;
-            delivery::print_set(&report);
-            Ok(())
-        }
-        Command::Groups(args) => tokio::task::spawn_blocking(move || groups::run(&args)).await?,
     }
 }
 

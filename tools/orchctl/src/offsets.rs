@@ -13,7 +13,7 @@ use rdkafka::{Offset, TopicPartitionList};
 pub const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One partition's position for a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionOffsets {
     pub partition: i32,
     /// Oldest offset still in the log.
@@ -32,7 +32,7 @@ impl PartitionOffsets {
 }
 
 /// One live member of a consumer group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Member {
     pub client_id: String,
     pub host: String,
@@ -126,10 +126,11 @@ pub fn refuse_if_active(
         .iter()
         .map(|m| format!("{} on {}", m.client_id, m.host))
         .collect();
-    anyhow::bail!(
+    Err(crate::exit::Refused(format!(
         "Group {group:?} has {} active member(s) ({}). {why} Stop them first (e.g. `{how_to_stop}`, \
          or stop the processes), wait for the group to be empty (`orchctl groups`), then run this again.",
         members.len(),
         who.join(", ")
-    )
+    ))
+    .into())
 }

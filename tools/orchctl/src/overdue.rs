@@ -1,5 +1,8 @@
 //! `orchctl overdue`: the events the sweeper counts as overdue, oldest first.
 
+use std::process::ExitCode;
+
+use orchctl::output::OutputArg;
 use serde_json::Value;
 
 /// Arguments of `orchctl overdue`.
@@ -10,16 +13,16 @@ pub(crate) struct OverdueArgs {
     limit: u32,
     #[command(flatten)]
     service: crate::query_api::QueryService,
-    /// Print one JSON object per line instead of a table.
-    #[arg(long)]
-    json: bool,
+    /// `json`: one JSON object per line instead of a table.
+    #[command(flatten)]
+    output: OutputArg,
 }
 
 /// Lists overdue events a page at a time until `--limit` or the end.
-pub(crate) async fn run(args: OverdueArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &OverdueArgs) -> anyhow::Result<ExitCode> {
     let mut listed = 0u32;
     let mut cursor: Option<String> = None;
-    if !args.json {
+    if !args.output.json() {
         println!(
             "{:<40} {:<10} {:>3} {:<25} {:<15}",
             "id", "status", "gen", "accepted_at", "sweep"
@@ -37,7 +40,7 @@ pub(crate) async fn run(args: OverdueArgs) -> anyhow::Result<()> {
         }
         let page = crate::query_api::get_json(&args.service, &["events"], &query).await?;
         for event in page["events"].as_array().into_iter().flatten() {
-            print_event(event, args.json)?;
+            print_event(event, args.output.json())?;
             listed += 1;
         }
         cursor = page["next_cursor"].as_str().map(str::to_owned);
@@ -45,7 +48,7 @@ pub(crate) async fn run(args: OverdueArgs) -> anyhow::Result<()> {
             break;
         }
     }
-    if !args.json {
+    if !args.output.json() {
         eprintln!(
             "{listed} overdue event(s){}. Swept ones were published again once; \
              overdue_failed ones are given up on: see docs/runbooks/events-overdue.md.",
@@ -56,7 +59,7 @@ pub(crate) async fn run(args: OverdueArgs) -> anyhow::Result<()> {
             }
         );
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_event(event: &Value, json: bool) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! `orchctl probe`: the container healthcheck. Runtime images have no shell
 //! or curl, so the ops CLI they already carry asks the service itself.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -16,7 +17,7 @@ pub struct ProbeArgs {
 }
 
 /// Exits successfully only on a 2xx answer within the time limit.
-pub async fn run(args: ProbeArgs) -> anyhow::Result<()> {
+pub async fn run(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
     let url =
         reqwest::Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
     let response = reqwest::Client::builder()
@@ -30,7 +31,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<()> {
     if !status.is_success() {
         bail!("{} answered {status}", args.url);
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
@@ -57,12 +58,12 @@ mod tests {
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
 
-        run(args(format!("{base}/health"))).await.unwrap();
-        let not_ready = run(args(format!("{base}/ready"))).await.unwrap_err();
+        run(&args(format!("{base}/health"))).await.unwrap();
+        let not_ready = run(&args(format!("{base}/ready"))).await.unwrap_err();
         assert!(not_ready.to_string().contains("503"), "{not_ready}");
-        let missing = run(args(format!("{base}/nowhere"))).await.unwrap_err();
+        let missing = run(&args(format!("{base}/nowhere"))).await.unwrap_err();
         assert!(missing.to_string().contains("404"), "{missing}");
-        let bad = run(args("not a url".into())).await.unwrap_err();
+        let bad = run(&args("not a url".into())).await.unwrap_err();
         assert!(bad.to_string().contains("is not a URL"), "{bad}");
     }
 
@@ -71,7 +72,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/health", listener.local_addr().unwrap());
         drop(listener);
-        let error = run(args(url)).await.unwrap_err();
+        let error = run(&args(url)).await.unwrap_err();
         assert!(error.to_string().starts_with("No answer from"), "{error}");
     }
 }

@@ -2,9 +2,11 @@
 //! with the query service's own write path, compares it column for column
 //! with the live read model, and with `--promote` swaps it in.
 
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
 use clap::builder::TypedValueParser as _;
 use secrecy::{ExposeSecret, SecretString};
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use orch_kafka::BaseConsumer;
@@ -279,6 +281,27 @@ fn utc_stamp(now: OffsetDateTime) -> String {
         now.minute(),
         now.second()
     )
+}
+
+/// `orchctl projection rebuild`: plans, prints the plan and, unless a dry
+/// run, rebuilds and compares; exit code 4 when the rebuilt model differs
+/// and was not promoted.
+pub async fn run(args: &RebuildArgs) -> anyhow::Result<ExitCode> {
+    let plan = {
+        let args = args.clone();
+        tokio::task::spawn_blocking(move || plan(&args)).await??
+    };
+    print_plan(args, &plan);
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = execute(args, &plan).await?;
+    print_report(args, &plan, &report);
+    if report.difference.is_some() && report.retired.is_none() {
+        eprintln!("The rebuilt model differs from the live one.");
+        return Ok(ExitCode::from(crate::exit::DIFFERS));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints the plan, as `--dry-run` shows it and before a real run.

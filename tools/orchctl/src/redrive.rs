@@ -3,6 +3,7 @@
 //! cause is fixed. The dead letters stay where they are: the DLQ is a record.
 
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,6 +13,7 @@ use rdkafka::producer::{FutureRecord, Producer};
 
 use crate::dead_letters::{self, ArchiveArgs, LetterFilter, Source};
 use crate::offsets::KAFKA_TIMEOUT;
+use crate::output::OutputArg;
 
 /// Arguments of `orchctl dlq redrive`.
 #[derive(Debug, Clone, clap::Args)]
@@ -25,10 +27,12 @@ pub struct RedriveArgs {
     pub archive: ArchiveArgs,
     #[command(flatten)]
     pub kafka: orch_kafka::KafkaConfig,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 /// What a redrive did or, with `--dry-run`, would do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RedriveReport {
     /// Wanted dead letters read from the topic.
     pub from_topic: usize,
@@ -41,6 +45,17 @@ pub struct RedriveReport {
     /// (event id, new generation, where its letter was) re-published, or to be.
     pub redriven: Vec<(String, u32, Source)>,
     pub applied: bool,
+}
+
+/// `orchctl dlq redrive`: re-publishes (or plans it) and prints the report.
+pub async fn run(args: &RedriveArgs) -> anyhow::Result<ExitCode> {
+    let report = redrive(args).await?;
+    if args.output.json() {
+        crate::output::print_json(&report)?;
+    } else {
+        print(&report);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads the DLQ (and the archive) and re-publishes the newest letter of

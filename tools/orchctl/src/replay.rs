@@ -3,6 +3,8 @@
 //! processes those records again. Refuses while the group has live members:
 //! they would overwrite the new offsets with their own at the next commit.
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use orch_kafka::BaseConsumer;
 use rdkafka::consumer::{CommitMode, Consumer};
@@ -10,6 +12,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use time::OffsetDateTime;
 
 use crate::offsets::{self, KAFKA_TIMEOUT, PartitionOffsets};
+use crate::output::OutputArg;
 use crate::parse_time;
 
 /// Where to move the group to.
@@ -47,6 +50,8 @@ pub struct ReplayArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub kafka: orch_kafka::KafkaConfig,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 impl ReplayArgs {
@@ -66,7 +71,7 @@ impl ReplayArgs {
 }
 
 /// One partition's move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionMove {
     pub current: PartitionOffsets,
     /// The offset the group will resume from.
@@ -82,7 +87,7 @@ impl PartitionMove {
 }
 
 /// What `replay` did or, with `--dry-run`, would do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReplayPlan {
     pub group: String,
     pub topic: String,
@@ -95,6 +100,20 @@ impl ReplayPlan {
     pub fn affected(&self) -> i64 {
         self.moves.iter().map(PartitionMove::affected).sum()
     }
+}
+
+/// `orchctl replay`: moves the offsets (or plans it) and prints the plan.
+pub async fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    let plan = {
+        let args = args.clone();
+        tokio::task::spawn_blocking(move || replay(&args)).await??
+    };
+    if args.output.json() {
+        crate::output::print_json(&plan)?;
+    } else {
+        print(&plan);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Plans the move, refuses if the group is live, and commits it unless dry-run.

@@ -2,20 +2,23 @@
 //! holds, read offline from its directory without changing it.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-use anyhow::Context as _;
-use orch_command::spool::{self, Inventory};
+use orch_command::spool::{self, InspectError, Inventory};
 use time::OffsetDateTime;
+
+use crate::exit::Refused;
+use crate::output::OutputArg;
 
 /// Arguments of `orchctl spool inspect`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InspectArgs {
     /// The spool directory (a stopped replica's COMMAND_SPOOL_DIR).
     pub dir: PathBuf,
-    /// Print the inventory as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// `json`: the inventory as one JSON document.
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 /// Arguments of `orchctl spool export`.
@@ -29,32 +32,46 @@ pub struct ExportArgs {
 }
 
 /// Prints what the spool holds.
-pub fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
-    let inventory = spool::inspect(&args.dir)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&inventory)?);
+pub fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
+    let inventory = spool::inspect(&args.dir).map_err(refused_if_in_use)?;
+    if args.output.json() {
+        crate::output::print_json(&inventory)?;
     } else {
         print!("{}", summary(&inventory));
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A spool a running replica holds is a refusal (stop it first), not a failure.
+fn refused_if_in_use(error: InspectError) -> anyhow::Error {
+    match error {
+        InspectError::InUse(_) => Refused(error.to_string()).into(),
+        other => other.into(),
+    }
+}
+
+/// Creates `path` for the export; an existing file is refused, never overwritten.
+fn create_new(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => Refused(format!(
+                "{} exists already; name a new file (an export never overwrites one)",
+                path.display()
+            ))
+            .into(),
+            _ => anyhow::Error::new(error).context(format!("Could not create {}", path.display())),
+        })
 }
 
 /// Writes every pending entry and quarantined item as NDJSON.
-pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let exported = match &args.out {
         Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .with_context(|| {
-                    format!(
-                        "Could not create {} (it must not exist yet)",
-                        path.display()
-                    )
-                })?;
-            let mut out = std::io::BufWriter::new(file);
-            let exported = spool::export(&args.dir, &mut out)?;
+            let mut out = std::io::BufWriter::new(create_new(path)?);
+            let exported = spool::export(&args.dir, &mut out).map_err(refused_if_in_use)?;
             out.into_inner()
                 .map_err(std::io::IntoInnerError::into_error)?
                 .sync_all()?;
@@ -63,7 +80,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let exported = spool::export(&args.dir, &mut out)?;
+            let exported = spool::export(&args.dir, &mut out).map_err(refused_if_in_use)?;
             out.flush()?;
             exported
         }
@@ -72,7 +89,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
         "Exported {} pending entries and {} quarantined items.",
         exported.pending, exported.quarantined
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The inventory for a person.
