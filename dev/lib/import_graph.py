@@ -3,6 +3,8 @@
 Nodes are a crate's top-level modules (`src/<name>.rs` or `src/<name>/`); an
 edge a -> b means some file under a names `crate::b` (directly, through a
 `use crate::{..}` group, or through an item `lib.rs` re-exports from b).
+A file's unit tests (its trailing `#[cfg(test)] mod tests`) are left out:
+they are not part of what the code depends on.
 Prints a Mermaid graph of the crates and one per crate's modules; --check
 exits 1 when any crate has a loop or docs/architecture.md's picture (between
 its import-graph markers) is not what this prints; --write rewrites it.
@@ -20,6 +22,7 @@ DEFAULT_CRATES = ["libs/*", "services/*", "tools/*", "tests/e2e"]
 CRATE_PATH = re.compile(r"\bcrate::(\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*)", re.S)
 PUB_USE = re.compile(r"pub(?:\([^)]*\))?\s+use\s+([a-z_][a-z0-9_]*)::(\{[^;]*?\}|[A-Za-z_][A-Za-z0-9_]*)\s*;", re.S)
 COMMENT = re.compile(r"//[^\n]*")
+UNIT_TESTS = re.compile(r"#\[cfg\(test\)\]\s*mod tests\b.*", re.S)
 DOC = ROOT / "docs" / "architecture.md"
 BEGIN, END = "<!-- import-graph:begin -->", "<!-- import-graph:end -->"
 DEPENDENCY = re.compile(r"^(orch-[a-z-]+)(?:\.workspace)?\s*=", re.M)
@@ -76,7 +79,7 @@ def graph(crate: pathlib.Path) -> dict[str, set[str]]:
     edges = {name: set() for name in mods}
     for name, files in mods.items():
         for path in files:
-            text = COMMENT.sub("", path.read_text())
+            text = UNIT_TESTS.sub("", COMMENT.sub("", path.read_text()))
             # A top-level file's `super::` is the crate root.
             if path.parent == src:
                 text = text.replace("super::", "crate::")

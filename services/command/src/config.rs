@@ -139,6 +139,17 @@ impl CommandConfig {
     pub fn publish_budget(&self) -> Duration {
         Duration::from_millis(self.publish_budget_ms)
     }
+
+    /// What the publisher needs of this configuration.
+    pub(crate) fn publisher_settings(&self) -> crate::publisher::PublisherSettings {
+        crate::publisher::PublisherSettings {
+            linger_ms: self.kafka_linger_ms,
+            batch_bytes: self.kafka_batch_bytes,
+            message_max_bytes: self.kafka_message_max_bytes,
+            message_timeout_ms: self.kafka_message_timeout_ms,
+            budget: self.publish_budget(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use orch_telemetry::EventContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureRecord, Producer};
 
-use crate::CommandConfig;
 use crate::durable::Durable;
 use crate::internal_events::ProduceFailed;
 use crate::spool::{Spool, SpoolError};
@@ -98,32 +97,43 @@ impl KafkaHealth {
     }
 }
 
+/// The producer's settings and the budget Kafka gets before the spool
+/// takes a record (from `CommandConfig::publisher_settings`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PublisherSettings {
+    pub(crate) linger_ms: u64,
+    pub(crate) batch_bytes: u64,
+    pub(crate) message_max_bytes: usize,
+    pub(crate) message_timeout_ms: u64,
+    pub(crate) budget: Duration,
+}
+
 impl Publisher {
     /// A producer tuned for small records that must be durable before we answer.
-    pub(crate) fn new(config: &CommandConfig, spool: Spool) -> Result<Self, KafkaError> {
-        let producer: FutureProducer = config
-            .kafka
+    pub(crate) fn new(
+        kafka: &orch_kafka::KafkaConfig,
+        settings: PublisherSettings,
+        spool: Spool,
+    ) -> Result<Self, KafkaError> {
+        let producer: FutureProducer = kafka
             // A short linger lets concurrent requests share a batch (and one
             // fsync on the broker) while costing little of the 500 ms budget.
-            .durable_producer_config("orch-command", config.kafka_linger_ms)
-            .set("batch.size", config.kafka_batch_bytes.to_string())
-            .set(
-                "message.max.bytes",
-                config.kafka_message_max_bytes.to_string(),
-            )
+            .durable_producer_config("orch-command", settings.linger_ms)
+            .set("batch.size", settings.batch_bytes.to_string())
+            .set("message.max.bytes", settings.message_max_bytes.to_string())
             // How long librdkafka keeps trying one record. A record spooled
             // meanwhile is forwarded only after this attempt has failed, so a
             // shorter timeout drains the spool sooner after an outage.
             .set(
                 "message.timeout.ms",
-                config.kafka_message_timeout_ms.to_string(),
+                settings.message_timeout_ms.to_string(),
             )
-            .create_with_context(config.kafka.auth_context())?;
+            .create_with_context(kafka.auth_context())?;
         Ok(Self {
             producer,
             spool,
-            topic: config.kafka.topics().raw.into(),
-            budget: config.publish_budget(),
+            topic: kafka.topics().raw.into(),
+            budget: settings.budget,
             kafka: KafkaHealth::new(),
         })
     }
@@ -279,6 +289,7 @@ mod tests {
     use orch_telemetry::{TelemetryConfig, TraceHeaders};
 
     use super::*;
+    use crate::CommandConfig;
     use crate::spool::Original;
 
     #[test]
@@ -347,7 +358,9 @@ mod tests {
     async fn a_request_dropped_at_any_moment_never_leaves_a_record_pending_for_ever() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path(), 1 << 30, 1 << 20, 1 << 20).unwrap();
-        let publisher = Publisher::new(&config(dir.path()), spool.clone()).unwrap();
+        let config = config(dir.path());
+        let publisher =
+            Publisher::new(&config.kafka, config.publisher_settings(), spool.clone()).unwrap();
         let context = EventContext {
             trace: TraceHeaders::from_values(
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",

@@ -91,7 +91,8 @@ impl Application {
             config.spool_segment_bytes,
             config.max_record_bytes(),
         )?;
-        let publisher = Publisher::new(&config, spool.clone()).map_err(StartupError::Producer)?;
+        let publisher = Publisher::new(&config.kafka, config.publisher_settings(), spool.clone())
+            .map_err(StartupError::Producer)?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         tracing::info!(addr = %listener.local_addr()?, "Command service listening.");
         let raw_topic: Arc<str> = config.kafka.topics().raw.into();

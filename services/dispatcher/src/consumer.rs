@@ -10,7 +10,6 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::DispatcherConfig;
 use crate::context::DispatchContext;
 use crate::delivery::Deliverer;
 use crate::supervise::supervised;
@@ -23,18 +22,16 @@ pub(crate) const COMMIT_INTERVAL_MS: u64 = 100;
 
 /// A consumer in the dispatcher group whose offsets we store ourselves.
 pub(crate) fn build(
-    config: &DispatcherConfig,
+    kafka: &orch_kafka::KafkaConfig,
+    group_id: &str,
+    max_poll_interval_ms: u64,
     context: DispatchContext,
 ) -> Result<DispatchConsumer, rdkafka::error::KafkaError> {
     // Offsets are committed in the background, but only offsets we stored
     // ourselves after an event's outcome was acknowledged by Kafka.
-    let consumer: DispatchConsumer = config
-        .kafka
-        .consumer_config("orch-dispatcher", &config.group_id)
-        .set(
-            "max.poll.interval.ms",
-            config.max_poll_interval_ms.to_string(),
-        )
+    let consumer: DispatchConsumer = kafka
+        .consumer_config("orch-dispatcher", group_id)
+        .set("max.poll.interval.ms", max_poll_interval_ms.to_string())
         // Cooperative rebalancing moves only the partitions that change owner;
         // the eager default revokes everything, abandoning (and later
         // redelivering) every replica's in-flight work at each rebalance.
@@ -46,7 +43,7 @@ pub(crate) fn build(
         // not after a long-poll fetch of another partition returns.
         .set("fetch.wait.max.ms", "20")
         .create_with_context(context)?;
-    consumer.subscribe(&[&config.kafka.topics().raw])?;
+    consumer.subscribe(&[&kafka.topics().raw])?;
     Ok(consumer)
 }
 

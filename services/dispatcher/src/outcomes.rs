@@ -11,8 +11,6 @@ use rdkafka::util::Timeout;
 use serde::Serialize;
 use tracing::Instrument as _;
 
-use crate::DispatcherConfig;
-
 /// Writes status records and dead letters, waiting for Kafka's acknowledgement:
 /// an offset is only stored after the outcome it stands for is durable.
 #[derive(Clone)]
@@ -23,13 +21,12 @@ pub(crate) struct OutcomeWriter {
 }
 
 impl OutcomeWriter {
-    pub(crate) fn new(config: &DispatcherConfig) -> Result<Self, KafkaError> {
-        let producer: FutureProducer = config
-            .kafka
+    pub(crate) fn new(kafka: &orch_kafka::KafkaConfig) -> Result<Self, KafkaError> {
+        let producer: FutureProducer = kafka
             // 2 ms cost a quarter of the deliveries per CPU-second (bench).
             .durable_producer_config("orch-dispatcher", 5)
-            .create_with_context(config.kafka.auth_context())?;
-        let topics = config.kafka.topics();
+            .create_with_context(kafka.auth_context())?;
+        let topics = kafka.topics();
         Ok(Self {
             producer,
             status_topic: topics.status.into(),

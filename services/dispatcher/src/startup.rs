@@ -110,7 +110,12 @@ impl Application {
             topic: topic.clone(),
             tokens: config.kafka.security.tokens(),
         };
-        let consumer = consumer::build(&config, context)?;
+        let consumer = consumer::build(
+            &config.kafka,
+            &config.group_id,
+            config.max_poll_interval_ms,
+            context,
+        )?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         tracing::info!(addr = %listener.local_addr()?, group = %config.group_id, "Dispatcher started.");
         Ok(Self {
@@ -150,7 +155,7 @@ impl Application {
             self.share.clone(),
             background.clone(),
         ));
-        let outcomes = OutcomeWriter::new(&config)?;
+        let outcomes = OutcomeWriter::new(&config.kafka)?;
         let deliverer = Arc::new(Deliverer {
             target: TargetClient::new(TargetSettings {
                 url: config.target_url.clone(),
