@@ -224,11 +224,7 @@ pub async fn run_set(
     output: OutputArg,
 ) -> anyhow::Result<ExitCode> {
     let report = set_until(args, control, until).await?;
-    if output.json() {
-        crate::output::print_json(&report)?;
-    } else {
-        print_set(&report);
-    }
+    output.print(&report, print_set)?;
     Ok(ExitCode::SUCCESS)
 }
 

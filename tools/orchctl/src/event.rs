@@ -19,11 +19,7 @@ pub(crate) struct EventArgs {
 pub(crate) async fn run(args: &EventArgs) -> anyhow::Result<ExitCode> {
     let body =
         crate::query_api::get_json(&args.service, &["events", args.id.as_str()], &[]).await?;
-    if args.output.json() {
-        orchctl::output::print_json(&body)?;
-    } else {
-        print_summary(&body);
-    }
+    args.output.print(&body, print_summary)?;
     Ok(ExitCode::SUCCESS)
 }
 

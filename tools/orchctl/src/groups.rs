@@ -47,11 +47,7 @@ pub async fn run(args: &GroupsArgs) -> anyhow::Result<ExitCode> {
         let args = args.clone();
         tokio::task::spawn_blocking(move || groups(&args)).await??
     };
-    if args.output.json() {
-        crate::output::print_json(&groups)?;
-    } else {
-        print(&groups);
-    }
+    args.output.print(groups.as_slice(), print)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,10 +26,24 @@ impl OutputArg {
     pub fn json(self) -> bool {
         self.output == Output::Json
     }
+
+    /// Prints `value` as JSON, or for people with `text`.
+    pub fn print<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        text: impl FnOnce(&T),
+    ) -> anyhow::Result<()> {
+        if self.json() {
+            print_json(value)
+        } else {
+            text(value);
+            Ok(())
+        }
+    }
 }
 
 /// Prints `value` as one pretty JSON document.
-pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

@@ -50,11 +50,7 @@ pub struct RedriveReport {
 /// `orchctl dlq redrive`: re-publishes (or plans it) and prints the report.
 pub async fn run(args: &RedriveArgs) -> anyhow::Result<ExitCode> {
     let report = redrive(args).await?;
-    if args.output.json() {
-        crate::output::print_json(&report)?;
-    } else {
-        print(&report);
-    }
+    args.output.print(&report, print)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -108,11 +108,7 @@ pub async fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         let args = args.clone();
         tokio::task::spawn_blocking(move || replay(&args)).await??
     };
-    if args.output.json() {
-        crate::output::print_json(&plan)?;
-    } else {
-        print(&plan);
-    }
+    args.output.print(&plan, print)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -34,11 +34,8 @@ pub struct ExportArgs {
 /// Prints what the spool holds.
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let inventory = spool::inspect(&args.dir).map_err(refused_if_in_use)?;
-    if args.output.json() {
-        crate::output::print_json(&inventory)?;
-    } else {
-        print!("{}", summary(&inventory));
-    }
+    args.output
+        .print(&inventory, |inventory| print!("{}", summary(inventory)))?;
     Ok(ExitCode::SUCCESS)
 }
 
