@@ -137,14 +137,14 @@ pub async fn serve(
         // delayed ACK (40 ms on Linux): the dispatcher measured 80 ms per
         // request to an idle sandbox target before this.
         if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "Could not set TCP_NODELAY.");
+            tracing::debug!(error = %orch_telemetry::error_chain(&error), "Could not set TCP_NODELAY.");
         }
         let connection =
             graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 // Timeouts and clients that go away are routine, not errors.
-                tracing::debug!(%error, "HTTP connection ended with an error.");
+                tracing::debug!(error = %orch_telemetry::error_chain(&error), "HTTP connection ended with an error.");
             }
             drop(permit);
         });
@@ -166,10 +166,10 @@ async fn accept_failed(error: &std::io::Error) {
         .iter()
         .any(|errno| error.raw_os_error() == Some(errno.raw_os_error()));
     if out_of_files {
-        tracing::warn!(%error, "Out of file descriptors; waiting before accepting again.");
+        tracing::warn!(error = %orch_telemetry::error_chain(error), "Out of file descriptors; waiting before accepting again.");
         tokio::time::sleep(Duration::from_millis(50)).await;
     } else {
-        tracing::debug!(%error, "Accept failed.");
+        tracing::debug!(error = %orch_telemetry::error_chain(error), "Accept failed.");
     }
 }
 
@@ -187,7 +187,7 @@ pub fn shutdown_on_signal() -> CancellationToken {
             ) {
                 Ok(signal) => signal,
                 Err(error) => {
-                    tracing::error!(%error, "Cannot listen for SIGTERM; only Ctrl-C stops this process gracefully.");
+                    tracing::error!(error = %orch_telemetry::error_chain(&error), "Cannot listen for SIGTERM; only Ctrl-C stops this process gracefully.");
                     let _ = ctrl_c.await;
                     trigger.cancel();
                     return;

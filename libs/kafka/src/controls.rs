@@ -153,7 +153,7 @@ impl<S: ControlSink> ControlReader<S> {
             match self.consumer.poll(POLL) {
                 Some(Ok(message)) => self.take(&message),
                 Some(Err(error)) => {
-                    tracing::warn!(%error, "Reading the control topic failed; retrying.");
+                    tracing::warn!(error = %orch_telemetry::error_chain(&error), "Reading the control topic failed; retrying.");
                     std::thread::sleep(POLL);
                 }
                 None => {}

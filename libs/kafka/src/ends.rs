@@ -43,7 +43,7 @@ where
         match ends_now(consumer, topic) {
             Ok(ends) => return Ok(ends),
             Err(error) if settling(&error) && Instant::now() + SETTLE < deadline => {
-                tracing::debug!(%topic, %error, "Topic not ready yet; looking again.");
+                tracing::debug!(%topic, error = %orch_telemetry::error_chain(&error), "Topic not ready yet; looking again.");
                 std::thread::sleep(SETTLE);
             }
             Err(error) => return Err(error),

@@ -149,7 +149,7 @@ impl ClientContext for AuthWatch {
             *self.failure.lock() = Some(reason.to_owned());
         } else {
             // An unreachable broker is the caller's to report, once.
-            tracing::debug!(%error, reason, "Kafka client error during the credential check.");
+            tracing::debug!(error = %orch_telemetry::error_chain(&error), reason, "Kafka client error during the credential check.");
         }
     }
 }

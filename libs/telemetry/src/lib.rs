@@ -57,7 +57,7 @@ impl TelemetryGuard {
     /// Blocks the calling thread until the exporter answers.
     pub fn flush(&self) {
         if let Err(error) = self.provider.force_flush() {
-            tracing::warn!(%error, "Flushing spans failed.");
+            tracing::warn!(error = %crate::error_chain(&error), "Flushing spans failed.");
         }
     }
 }
@@ -94,14 +94,39 @@ pub fn init(
 }
 
 /// An error and each of its causes, `outer: inner: root`: what a log line
-/// needs to say why, once.
+/// needs to say why, once. A cause whose text the line already holds (many
+/// errors print their source in their own message) is not repeated.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        #[error("could not store the batch")]
+        Opaque(#[source] std::io::Error),
+        #[error("database: {0}")]
+        Transparent(#[from] std::io::Error),
+    }
+
+    #[test]
+    fn every_cause_is_said_once() {
+        let opaque = Outer::Opaque(std::io::Error::other("disk full"));
+        assert_eq!(error_chain(&opaque), "could not store the batch: disk full");
+        let transparent = Outer::Transparent(std::io::Error::other("disk full"));
+        assert_eq!(error_chain(&transparent), "database: disk full");
+    }
 }

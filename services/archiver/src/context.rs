@@ -68,7 +68,7 @@ impl ConsumerContext for ArchiveContext {
             // A partition paused (memory full) before it moved must not stay
             // paused when it comes back: its buffers are empty.
             if let Err(error) = consumer.resume(partitions) {
-                tracing::warn!(%error, "Could not resume assigned partitions.");
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not resume assigned partitions.");
             }
             tracing::info!(partitions = partitions.count(), "Partitions assigned.");
         }

@@ -265,12 +265,12 @@ impl Loop {
         if pause.count() > 0
             && let Err(error) = consumer.pause(&pause)
         {
-            tracing::debug!(%error, "Could not pause partitions.");
+            tracing::debug!(error = %orch_telemetry::error_chain(&error), "Could not pause partitions.");
         }
         if resume.count() > 0
             && let Err(error) = consumer.resume(&resume)
         {
-            tracing::debug!(%error, "Could not resume partitions.");
+            tracing::debug!(error = %orch_telemetry::error_chain(&error), "Could not resume partitions.");
         }
         if pause.count() > 0 {
             metrics::counter!("orch_archiver_pauses_total").increment(1);

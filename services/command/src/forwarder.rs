@@ -159,7 +159,7 @@ pub(crate) async fn run(
             match stored {
                 Ok(Ok(())) => unstored = None,
                 Ok(Err(error)) => {
-                    tracing::warn!(%error, "Could not store the spool cursor; retrying. Until it is stored, a restart would send those records again.");
+                    tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not store the spool cursor; retrying. Until it is stored, a restart would send those records again.");
                     unstored = Some((next_cursor, next_oldest));
                     pause(&shutdown, retries.failed()).await;
                 }
@@ -208,7 +208,7 @@ fn keep(spool: &Spool, seq: u64, kind: QuarantineKind, reason: &str, payload: &[
             true
         }
         Err(error) => {
-            tracing::error!(%error, seq, "Could not quarantine a spooled record; it stays in the spool.");
+            tracing::error!(error = %orch_telemetry::error_chain(&error), seq, "Could not quarantine a spooled record; it stays in the spool.");
             false
         }
     }

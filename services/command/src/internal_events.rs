@@ -32,7 +32,7 @@ pub(crate) enum EventNotDurable<'a> {
     /// Neither Kafka nor the spool took it within the request deadline.
     Deadline,
     /// Neither Kafka nor the spool would take it.
-    Failed(&'a dyn std::error::Error),
+    Failed(&'a (dyn std::error::Error + 'static)),
 }
 
 impl InternalEvent for EventNotDurable<'_> {
@@ -45,7 +45,7 @@ impl InternalEvent for EventNotDurable<'_> {
                 "deadline"
             }
             Self::Failed(error) => {
-                tracing::error!(%error, "Event not accepted: it could not be made durable.");
+                tracing::error!(error = %orch_telemetry::error_chain(error), "Event not accepted: it could not be made durable.");
                 "not_durable"
             }
         };

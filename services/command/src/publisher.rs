@@ -160,7 +160,7 @@ impl Publisher {
             Ok(delivery) => delivery,
             Err((error, _)) => {
                 // The producer's queue is full or it is failing: spool at once.
-                tracing::debug!(%error, "Producer refused the record; spooling it.");
+                tracing::debug!(error = %orch_telemetry::error_chain(&error), "Producer refused the record; spooling it.");
                 return self
                     .spool(record, context, &payload, false)
                     .await

@@ -49,7 +49,7 @@ impl Application {
                 return Err(StartupError::KafkaRefused(error));
             }
             Ok(Err(error)) => {
-                tracing::warn!(error = %error, "Could not prepare topics at start; retrying in the background.");
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not prepare topics at start; retrying in the background.");
                 tokio::spawn(ensure_topics_later(config.kafka.clone()));
                 false
             }
@@ -148,7 +148,7 @@ impl Application {
         // Every request answered 202 is now in Kafka or fsync'd in the spool;
         // flush what the producer still holds, then stop forwarding.
         if let Err(error) = publisher.flush(Duration::from_secs(10)).await {
-            tracing::warn!(%error, "Producer flush at shutdown did not finish; the spool holds what it did not send.");
+            tracing::warn!(error = %orch_telemetry::error_chain(&error), "Producer flush at shutdown did not finish; the spool holds what it did not send.");
         }
         background.cancel();
         let _ = forwarder.await;
@@ -176,7 +176,9 @@ async fn ensure_topics_later(kafka: orch_kafka::KafkaConfig) {
                 tracing::info!("Topics are ready.");
                 return;
             }
-            Ok(Err(error)) => tracing::warn!(error = %error, "Topics still not ready; retrying."),
+            Ok(Err(error)) => {
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), "Topics still not ready; retrying.")
+            }
             Err(_) => tracing::warn!("Kafka still does not answer; retrying topic set-up."),
         }
     }

@@ -98,7 +98,7 @@ pub(crate) async fn run(
                 let message = match received {
                     Ok(message) => message.detach(),
                     Err(error) => {
-                        tracing::warn!(%error, "Consumer error; continuing.");
+                        tracing::warn!(error = %orch_telemetry::error_chain(&error), "Consumer error; continuing.");
                         continue;
                     }
                 };
@@ -144,7 +144,7 @@ pub(crate) async fn run(
         Ok(orch_kafka::Committed::Offsets) => tracing::info!("Committed offsets at shutdown."),
         Ok(orch_kafka::Committed::Nothing) => {}
         Err(error) => {
-            tracing::warn!(%error, "Final offset commit failed; the next owner may redeliver a few events.")
+            tracing::warn!(error = %orch_telemetry::error_chain(&error), "Final offset commit failed; the next owner may redeliver a few events.")
         }
     }
     consumer.unsubscribe();
@@ -168,7 +168,7 @@ fn finish(consumer: &DispatchConsumer, tracker: &SharedTracker, done: &Done) {
             .and_then(|()| consumer.store_offsets(&offsets))
         {
             // Only when the partition was revoked meanwhile; its new owner redelivers.
-            tracing::debug!(%error, partition = done.partition, "Could not store offset.");
+            tracing::debug!(error = %orch_telemetry::error_chain(&error), partition = done.partition, "Could not store offset.");
         }
     }
     if let Some(next) = resume_at {
@@ -187,7 +187,7 @@ fn set_paused(consumer: &DispatchConsumer, partition: i32, paused: bool) {
         consumer.resume(&list)
     };
     if let Err(error) = result {
-        tracing::warn!(%error, partition, paused, "Could not pause or resume a partition.");
+        tracing::warn!(error = %orch_telemetry::error_chain(&error), partition, paused, "Could not pause or resume a partition.");
     }
 }
 
@@ -199,6 +199,6 @@ fn set_paused(consumer: &DispatchConsumer, partition: i32, paused: bool) {
 fn wake_fetcher(consumer: &DispatchConsumer, partition: i32, next: i64) {
     let topic = &consumer.context().topic;
     if let Err(error) = consumer.seek(topic, partition, Offset::Offset(next), Duration::ZERO) {
-        tracing::debug!(%error, partition, next, "Could not restart fetching after a resume.");
+        tracing::debug!(error = %orch_telemetry::error_chain(&error), partition, next, "Could not restart fetching after a resume.");
     }
 }

@@ -44,7 +44,7 @@ impl ConsumerContext for DispatchContext {
                 .revoke(partitions.elements().iter().map(|e| e.partition()));
             if let Err(error) = orch_kafka::commit_stored(consumer) {
                 tracing::warn!(
-                    %error,
+                    error = %orch_telemetry::error_chain(&error),
                     "Commit on revoke failed; the new owner may redeliver a few events."
                 );
             }
@@ -63,7 +63,7 @@ impl ConsumerContext for DispatchContext {
             // A partition paused (window full) before a rebalance must not stay
             // paused when it comes back: its new window is empty.
             if let Err(error) = consumer.resume(partitions) {
-                tracing::warn!(%error, "Could not resume assigned partitions.");
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not resume assigned partitions.");
             }
         }
         // Assignments are incremental (cooperative): the share follows what

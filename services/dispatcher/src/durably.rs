@@ -35,7 +35,7 @@ where
         };
         let delay = retries.failed();
         let failures = retries.failures();
-        tracing::warn!(%error, failures, "Writing an outcome to Kafka failed; retrying.");
+        tracing::warn!(error = %orch_telemetry::error_chain(&error), failures, "Writing an outcome to Kafka failed; retrying.");
         orch_kafka::wait(cancel, delay)
             .await
             .map_err(|_| Abandoned)?;

@@ -119,7 +119,7 @@ impl OutcomeWriter {
     pub(crate) async fn flush(&self, timeout: Duration) {
         let producer = self.producer.clone();
         if let Ok(Err(error)) = tokio::task::spawn_blocking(move || producer.flush(timeout)).await {
-            tracing::error!(%error, "Outcome producer flush at shutdown failed.");
+            tracing::error!(error = %orch_telemetry::error_chain(&error), "Outcome producer flush at shutdown failed.");
         }
     }
 }

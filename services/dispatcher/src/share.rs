@@ -166,7 +166,7 @@ pub(crate) fn partition_count(client: &orch_kafka::BaseConsumer, topic: &str) ->
     let _ = client.poll(Duration::ZERO);
     let metadata = client
         .fetch_metadata(Some(topic), Duration::from_secs(5))
-        .map_err(|error| tracing::warn!(%error, "Could not read the topic's partition count."))
+        .map_err(|error| tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not read the topic's partition count."))
         .ok()?;
     let count = metadata.topics().first()?.partitions().len();
     (count > 0).then_some(count)

@@ -123,7 +123,7 @@ impl Store {
             let line = serde_json::to_string(&item).unwrap_or_default();
             let mut file = file.lock();
             if let Err(error) = writeln!(file, "{line}") {
-                tracing::error!(path = %path.display(), %error, "Could not persist an item.");
+                tracing::error!(path = %path.display(), error = %orch_telemetry::error_chain(&error), "Could not persist an item.");
             }
         }
         self.accepted.fetch_add(1, Ordering::Relaxed);
@@ -148,7 +148,7 @@ impl Store {
         if let Some((path, file)) = &self.file {
             let file = file.lock();
             if let Err(error) = file.set_len(0) {
-                tracing::error!(path = %path.display(), %error, "Could not clear the items file.");
+                tracing::error!(path = %path.display(), error = %orch_telemetry::error_chain(&error), "Could not clear the items file.");
             }
         }
     }

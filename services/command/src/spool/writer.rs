@@ -110,7 +110,7 @@ impl Writer {
                 }
             }
             Err(error) => {
-                tracing::error!(%error, records = accepted.len(), "Spool write failed; those events were answered 503.");
+                tracing::error!(error = %orch_telemetry::error_chain(&error), records = accepted.len(), "Spool write failed; those events were answered 503.");
                 self.shared.healthy.store(false, Ordering::Release);
                 for request in accepted {
                     let _ = request.reply.send(Err(SpoolError::Io(error.kind())));
@@ -143,7 +143,7 @@ impl Writer {
                 // The forwarder deleted it meanwhile.
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {}
                 Err(error) => {
-                    tracing::warn!(%error, path = %segment.path.display(), "Could not delete a forwarded spool segment; the forwarder deletes it later.");
+                    tracing::warn!(error = %orch_telemetry::error_chain(&error), path = %segment.path.display(), "Could not delete a forwarded spool segment; the forwarder deletes it later.");
                 }
             }
         }

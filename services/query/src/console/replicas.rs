@@ -128,7 +128,7 @@ async fn expand(entry: &str) -> Vec<String> {
             .map(|address| format!("{scheme}://{address}"))
             .collect(),
         Err(error) => {
-            tracing::warn!(entry, %error, "Could not resolve the dispatchers' name.");
+            tracing::warn!(entry, error = %orch_telemetry::error_chain(&error), "Could not resolve the dispatchers' name.");
             vec![rest.to_owned()]
         }
     }

@@ -111,7 +111,7 @@ impl DeliveryProbe {
         let clients = match clients {
             Ok(Ok(clients)) => Arc::new(clients),
             Ok(Err(error)) => {
-                tracing::error!(error = %error, "The delivery page cannot read Kafka; its lag charts stay empty.");
+                tracing::error!(error = %orch_telemetry::error_chain(&error), "The delivery page cannot read Kafka; its lag charts stay empty.");
                 return;
             }
             Err(_) => return,

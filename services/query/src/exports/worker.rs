@@ -66,12 +66,16 @@ impl Worker {
                         "Export jobs failed: their worker stopped answering twice."
                     );
                 }
-                Err(error) => tracing::warn!(%error, "Could not check for abandoned export jobs."),
+                Err(error) => {
+                    tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not check for abandoned export jobs.")
+                }
             }
             match jobs::claim(&self.pool, &self.name, lease).await {
                 Ok(Some(job)) => self.run_job(job, &stop).await,
                 Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "Could not claim an export job."),
+                Err(error) => {
+                    tracing::warn!(error = %orch_telemetry::error_chain(&error), "Could not claim an export job.")
+                }
             }
             tokio::select! {
                 () = stop.cancelled() => {}
@@ -105,7 +109,7 @@ impl Worker {
                     }
                     Ok(false) => "taken_over",
                     Err(error) => {
-                        tracing::warn!(job = %job.id, %error, "Could not record a finished export; it will be retried.");
+                        tracing::warn!(job = %job.id, error = %orch_telemetry::error_chain(&error), "Could not record a finished export; it will be retried.");
                         "failed"
                     }
                 }
@@ -116,7 +120,7 @@ impl Worker {
             }
             Err(RunError::Stopping) => {
                 if let Err(error) = jobs::hand_back(&self.pool, &job, &self.name).await {
-                    tracing::warn!(job = %job.id, %error, "Could not hand an export back at shutdown; it is taken over after the lease.");
+                    tracing::warn!(job = %job.id, error = %orch_telemetry::error_chain(&error), "Could not hand an export back at shutdown; it is taken over after the lease.");
                 }
                 "handed_back"
             }
@@ -126,7 +130,7 @@ impl Worker {
                 if let Err(error) =
                     jobs::release_failed(&self.pool, &job, &self.name, &reason).await
                 {
-                    tracing::warn!(job = %job.id, %error, "Could not record an export's failure; it is taken over after the lease.");
+                    tracing::warn!(job = %job.id, error = %orch_telemetry::error_chain(&error), "Could not record an export's failure; it is taken over after the lease.");
                 }
                 "failed"
             }

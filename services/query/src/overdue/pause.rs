@@ -74,7 +74,7 @@ impl ControlSink for PauseSink {
 
     fn refused(&self, offset: i64, error: &ControlRecordError) {
         // The dispatchers count refused controls; here it is only noted.
-        tracing::debug!(offset, %error, "A control record the sweeper cannot read; ignored.");
+        tracing::debug!(offset, error = %orch_telemetry::error_chain(error), "A control record the sweeper cannot read; ignored.");
     }
 }
 

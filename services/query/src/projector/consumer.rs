@@ -86,7 +86,7 @@ pub(crate) async fn run(
         let message = match received {
             Ok(message) => message.detach(),
             Err(error) => {
-                tracing::warn!(%error, "Consumer error; continuing.");
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), "Consumer error; continuing.");
                 continue;
             }
         };
@@ -115,7 +115,7 @@ pub(crate) async fn run(
         }
     }
     if let Err(error) = orch_kafka::commit_stored(&*consumer) {
-        tracing::warn!(%error, "Final offset commit failed; the last batch will be replayed.")
+        tracing::warn!(error = %orch_telemetry::error_chain(&error), "Final offset commit failed; the last batch will be replayed.")
     }
     consumer.unsubscribe();
 }
@@ -232,7 +232,7 @@ async fn write_batches(
             // Fails only if the partition was revoked meanwhile; its new owner
             // projects the batch again, which the upserts absorb.
             if let Err(error) = consumer.store_offset(&topic, partition, offset) {
-                tracing::warn!(%error, %topic, partition, "Could not store offset.");
+                tracing::warn!(error = %orch_telemetry::error_chain(&error), %topic, partition, "Could not store offset.");
             }
         }
     }

@@ -88,7 +88,7 @@ pub async fn project_log(
             };
             if let Err(error) = batch.push(&topics, origin, payload) {
                 tracing::warn!(topic = message.topic(), partition = message.partition(),
-                    offset = message.offset(), %error, "Quarantining an unreadable record, as the live projector does.");
+                    offset = message.offset(), error = %orch_telemetry::error_chain(&error), "Quarantining an unreadable record, as the live projector does.");
             }
             if message.offset() + 1 >= high {
                 pending.remove(&key);
@@ -149,7 +149,7 @@ impl OnTransient for Attended {
         if self.retries.failures() == ATTENDED_RETRIES {
             return Err(());
         }
-        tracing::warn!(%error, "Rebuild write failed; retrying.");
+        tracing::warn!(error = %orch_telemetry::error_chain(error), "Rebuild write failed; retrying.");
         tokio::time::sleep(self.retries.failed()).await;
         Ok(())
     }

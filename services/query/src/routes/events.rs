@@ -1,6 +1,6 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+
 use axum::routing::get;
 use axum::{Json, Router};
 use orch_contracts::Status;
@@ -8,6 +8,7 @@ use orch_http::Problem;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+use super::api_error::ApiError;
 use crate::db::{self, EventView, HistoryEntry};
 use crate::listing::{self, ListParams};
 use crate::state::AppState;
@@ -76,26 +77,23 @@ pub(crate) struct StatusCounts {
     security(("api_key" = [])),
     tag = "events"
 )]
-pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let found = match db::find_event(&state.pool, &id).await {
-        Ok(found) => found,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
-    let Some((event, history)) = found else {
-        return Problem::not_found(format!("No event with id {id:?} has been projected."))
-            .into_response();
-    };
+pub(crate) async fn get_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<EventDetail>, ApiError> {
+    let (event, history) = db::find_event(&state.pool, &id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!("No event with id {id:?} has been projected."))
+    })?;
     let trace_url = state
         .trace_link
         .as_ref()
         .zip(event.trace_id.as_deref())
         .map(|(link, trace_id)| link.url(trace_id));
-    Json(EventDetail {
+    Ok(Json(EventDetail {
         event,
         trace_url,
         history,
-    })
-    .into_response()
+    }))
 }
 
 /// Events newest (or oldest) first, filtered by status, acceptance time,
@@ -118,34 +116,25 @@ pub(crate) async fn get_event(State(state): State<AppState>, Path(id): Path<Stri
 pub(crate) async fn list_events(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, QueryRejection>,
-) -> Response {
-    let Query(params) = match params {
-        Ok(params) => params,
-        Err(rejection) => {
-            return Problem::malformed(format!(
-                "Bad query string: {}. Known parameters: status, from, to, correlation_id, trace_id, q, error_kind, http_status, sort, overdue, limit, cursor.",
-                rejection.body_text()
-            ))
-            .into_response();
-        }
-    };
-    let mut filter = match params.filter() {
-        Ok(filter) => filter,
-        Err(bad) => return Problem::malformed(format!("Bad filter `{bad}`.")).into_response(),
-    };
+) -> Result<Json<EventPage>, ApiError> {
+    let Query(params) = params.map_err(|rejection| {
+        ApiError::Malformed(format!(
+            "Bad query string: {}. Known parameters: status, from, to, correlation_id, trace_id, q, error_kind, http_status, sort, overdue, limit, cursor.",
+            rejection.body_text()
+        ))
+    })?;
+    let mut filter = params
+        .filter()
+        .map_err(|bad| ApiError::Malformed(format!("Bad filter `{bad}`.")))?;
     if filter.overdue {
         filter.overdue_cutoff = state.overdue.cutoff(time::OffsetDateTime::now_utc());
     }
-    let mut events = match db::list_events(&state.pool, &filter).await {
-        Ok(events) => events,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
+    let mut events = db::list_events(&state.pool, &filter).await?;
     let next_cursor = listing::next_page(&mut events, filter.limit, filter.sort);
-    Json(EventPage {
+    Ok(Json(EventPage {
         events,
         next_cursor,
-    })
-    .into_response()
+    }))
 }
 
 /// Projected events by status.
@@ -161,15 +150,9 @@ pub(crate) async fn list_events(
     security(("api_key" = [])),
     tag = "events"
 )]
-pub(crate) async fn stats(State(state): State<AppState>) -> Response {
-    let counts = match db::status_counts(&state.pool).await {
-        Ok(counts) => counts,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
-    let quarantined = match crate::projector::quarantined_count(&state.pool).await {
-        Ok(quarantined) => quarantined,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
+pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<StatusCounts>, ApiError> {
+    let counts = db::status_counts(&state.pool).await?;
+    let quarantined = crate::projector::quarantined_count(&state.pool).await?;
     let mut by_status: BTreeMap<String, i64> = Status::ALL
         .iter()
         .map(|status| (status.as_str().to_owned(), 0))
@@ -179,10 +162,9 @@ pub(crate) async fn stats(State(state): State<AppState>) -> Response {
         total += count;
         by_status.insert(status, count);
     }
-    Json(StatusCounts {
+    Ok(Json(StatusCounts {
         total,
         by_status,
         quarantined,
-    })
-    .into_response()
+    }))
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::api_error::ApiError;
 use crate::exports::jobs::{self, JobView};
 use crate::exports::request::{self, ExportRequest};
 use crate::state::AppState;
@@ -39,13 +40,6 @@ pub(crate) struct ExportList {
     exports: Vec<JobView>,
 }
 
-fn exports_off() -> Response {
-    Problem::unavailable(
-        "Exports are off in this deployment: the query service has no OBJECT_STORE_BUCKET.",
-    )
-    .into_response()
-}
-
 /// Asks for an export of the events accepted in `[from, to)`; it runs in
 /// the background. Follow it at the `Location` answered.
 #[utoipa::path(
@@ -66,32 +60,27 @@ fn exports_off() -> Response {
 pub(crate) async fn create_export(
     State(state): State<AppState>,
     body: Result<Json<Value>, JsonRejection>,
-) -> Response {
-    let Some(exports) = &state.exports else {
-        return exports_off();
-    };
+) -> Result<Response, ApiError> {
+    let exports = state.exports.as_ref().ok_or(ApiError::ExportsOff)?;
     let body: Map<String, Value> = match body {
         Ok(Json(Value::Object(body))) => body,
         Ok(Json(_)) => {
-            return Problem::malformed("The body must be a JSON object.").into_response();
+            return Err(ApiError::Malformed(
+                "The body must be a JSON object.".into(),
+            ));
         }
-        Err(rejection) => return Problem::malformed(rejection.body_text()).into_response(),
+        Err(rejection) => return Err(ApiError::Malformed(rejection.body_text())),
     };
-    let new = match request::parse(&body, exports.settings.export_max_range_days) {
-        Ok(new) => new,
-        Err(errors) => return Problem::invalid_fields(errors).into_response(),
-    };
-    let job = match jobs::create(&state.pool, &new).await {
-        Ok(job) => job,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
+    let new = request::parse(&body, exports.settings.export_max_range_days)
+        .map_err(ApiError::InvalidFields)?;
+    let job = jobs::create(&state.pool, &new).await?;
     tracing::info!(job = %job.id, from = %new.from, to = %new.to, "Export asked for.");
-    (
+    Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/exports/{}", job.id))],
         Json(job.view(None)),
     )
-        .into_response()
+        .into_response())
 }
 
 /// One export job: its state, progress and, once finished, its file's URL.
@@ -108,19 +97,20 @@ pub(crate) async fn create_export(
     security(("api_key" = [])),
     tag = "exports"
 )]
-pub(crate) async fn get_export(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let Some(exports) = &state.exports else {
-        return exports_off();
-    };
+pub(crate) async fn get_export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let exports = state.exports.as_ref().ok_or(ApiError::ExportsOff)?;
     let Ok(id) = Uuid::parse_str(&id) else {
-        return Problem::not_found(format!("No export job {id:?}: job ids are UUIDs."))
-            .into_response();
+        return Err(ApiError::NotFound(format!(
+            "No export job {id:?}: job ids are UUIDs."
+        )));
     };
-    match jobs::find(&state.pool, id).await {
-        Ok(Some(job)) => Json(exports.view(&job).await).into_response(),
-        Ok(None) => Problem::not_found(format!("No export job {id}.")).into_response(),
-        Err(error) => crate::database_error::database_failed(&error),
-    }
+    let job = jobs::find(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No export job {id}.")))?;
+    Ok(Json(exports.view(&job).await))
 }
 
 /// The newest export jobs.
@@ -135,17 +125,14 @@ pub(crate) async fn get_export(State(state): State<AppState>, Path(id): Path<Str
     security(("api_key" = [])),
     tag = "exports"
 )]
-pub(crate) async fn list_exports(State(state): State<AppState>) -> Response {
-    let Some(exports) = &state.exports else {
-        return exports_off();
-    };
-    let recent = match jobs::recent(&state.pool, LISTED).await {
-        Ok(recent) => recent,
-        Err(error) => return crate::database_error::database_failed(&error),
-    };
+pub(crate) async fn list_exports(
+    State(state): State<AppState>,
+) -> Result<Json<ExportList>, ApiError> {
+    let exports = state.exports.as_ref().ok_or(ApiError::ExportsOff)?;
+    let recent = jobs::recent(&state.pool, LISTED).await?;
     let mut views = Vec::with_capacity(recent.len());
     for job in &recent {
         views.push(exports.view(job).await);
     }
-    Json(ExportList { exports: views }).into_response()
+    Ok(Json(ExportList { exports: views }))
 }

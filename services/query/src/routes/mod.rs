@@ -1,5 +1,6 @@
 //! HTTP routes, one resource per file.
 
+mod api_error;
 mod events;
 pub(crate) mod exports;
 pub(crate) mod openapi;
