@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{ErrorKind, RawEventRecord, SCHEMA_VERSION};
+use crate::{Brand, ErrorKind, EventId, RawEventRecord, SCHEMA_VERSION};
 
 /// One failed delivery attempt, kept in a dead letter's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,13 +27,13 @@ pub struct DeadLetterRecord {
     /// Record schema version.
     pub schema: u32,
     /// The event id (also the Kafka key).
-    pub id: String,
+    pub id: EventId,
     /// Why it was dead-lettered.
     pub reason: ErrorKind,
     /// The last failure's detail.
     pub message: String,
     /// The brand it was enriched with.
-    pub brand: String,
+    pub brand: Brand,
     /// The event as it was read from `events.raw`.
     pub event: RawEventRecord,
     /// Every attempt made, oldest first.
@@ -47,7 +47,7 @@ impl DeadLetterRecord {
     /// A dead letter written now.
     pub fn new(
         event: RawEventRecord,
-        brand: String,
+        brand: Brand,
         reason: ErrorKind,
         message: String,
         attempts: Vec<AttemptRecord>,

@@ -7,6 +7,7 @@
 mod control;
 mod dead_letter;
 mod headers;
+mod ids;
 mod raw_event;
 mod status;
 mod topics;
@@ -17,6 +18,7 @@ pub use control::{
 };
 pub use dead_letter::{AttemptRecord, DeadLetterRecord};
 pub use headers::{HEADER_CORRELATION_ID, HEADER_SCHEMA, HEADER_TRACEPARENT, HEADER_TRACESTATE};
+pub use ids::{Brand, EventId, MAX_EVENT_ID_BYTES};
 pub use raw_event::RawEventRecord;
 pub use status::{ErrorKind, Status, StatusRecord};
 pub use topics::Topics;

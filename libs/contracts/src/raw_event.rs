@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::SCHEMA_VERSION;
+use crate::{EventId, SCHEMA_VERSION};
 
 /// An accepted event as written to `events.raw` by the command service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -10,7 +10,7 @@ pub struct RawEventRecord {
     /// Record schema version.
     pub schema: u32,
     /// The source's event id; also the Kafka key and the idempotency key.
-    pub id: String,
+    pub id: EventId,
     /// Event name, as sent.
     pub name: String,
     /// Event body, as sent.
@@ -37,7 +37,7 @@ pub struct RawEventRecord {
 impl RawEventRecord {
     /// A generation-0 record for an event accepted now.
     pub fn new(
-        id: String,
+        id: EventId,
         name: String,
         body: String,
         timestamp: OffsetDateTime,
@@ -74,7 +74,7 @@ mod tests {
         let mut extra = Map::new();
         extra.insert("colour".into(), Value::from("blue"));
         let record = RawEventRecord::new(
-            "e1".into(),
+            EventId::parse("e1").unwrap(),
             "n".into(),
             "b".into(),
             datetime!(2026-11-21 10:00:00 UTC),

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::SCHEMA_VERSION;
+use crate::{Brand, EventId, SCHEMA_VERSION};
 
 /// Where an event is in its life: `accepted` → `retrying` → `delivered` | `dead_lettered`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ pub struct StatusRecord {
     /// Record schema version.
     pub schema: u32,
     /// The event id (also the Kafka key).
-    pub id: String,
+    pub id: EventId,
     /// The new status.
     pub status: Status,
     /// 1 for the first delivery attempt; 0 for `accepted`.
@@ -144,15 +144,21 @@ pub struct StatusRecord {
     pub generation: u32,
     /// The brand the event was enriched with.
     #[serde(default)]
-    pub brand: Option<String>,
+    pub brand: Option<Brand>,
 }
 
 impl StatusRecord {
     /// A record with no failure detail; fill in the rest with struct update syntax.
-    pub fn new(id: &str, status: Status, attempt: u32, trace_id: &str, generation: u32) -> Self {
+    pub fn new(
+        id: &EventId,
+        status: Status,
+        attempt: u32,
+        trace_id: &str,
+        generation: u32,
+    ) -> Self {
         Self {
             schema: SCHEMA_VERSION,
-            id: id.to_owned(),
+            id: id.clone(),
             status,
             attempt,
             at: OffsetDateTime::now_utc(),

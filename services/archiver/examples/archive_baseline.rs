@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
             for n in 0..args.count {
                 let id = format!("bench-poison-{n:08}");
                 let event = RawEventRecord::new(
-                    id.clone(),
+                    orch_contracts::EventId::parse(&id).map_err(anyhow::Error::msg)?,
                     "order.created".into(),
                     format!("a body the target refused, number {n}"),
                     OffsetDateTime::now_utc(),

@@ -374,7 +374,7 @@ mod tests {
         let mut spooled = 0;
         for step in 0..200u64 {
             let record = RawEventRecord::new(
-                format!("e{step}"),
+                orch_contracts::EventId::parse(&format!("e{step}")).unwrap(),
                 "n".into(),
                 "b".into(),
                 time::OffsetDateTime::UNIX_EPOCH,

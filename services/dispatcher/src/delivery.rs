@@ -339,13 +339,8 @@ impl Deliverer {
             answer,
             Some((kind, message.clone())),
         );
-        let letter = DeadLetterRecord::new(
-            event,
-            self.enricher.brand().to_owned(),
-            kind,
-            message,
-            history,
-        );
+        let letter =
+            DeadLetterRecord::new(event, self.enricher.brand().clone(), kind, message, history);
         // The dead letter goes first: a `dead_lettered` status must never point
         // at a DLQ record that does not exist.
         durably(cancel, || {
@@ -376,7 +371,7 @@ impl Deliverer {
             error_kind,
             error_message,
             latency_ms: answer.latency_ms,
-            brand: Some(self.enricher.brand().to_owned()),
+            brand: Some(self.enricher.brand().clone()),
             ..StatusRecord::new(
                 &event.id,
                 status,

@@ -166,7 +166,7 @@ impl Application {
             })?,
             gate: self.gate.clone(),
             pacer: self.pacer,
-            enricher: Enricher::new(config.brand.clone()),
+            enricher: Enricher::new(orch_contracts::Brand::new(config.brand.clone())),
             outcomes: outcomes.clone(),
             backoff: Backoff {
                 base: Duration::from_millis(config.backoff_base_ms),

@@ -3,6 +3,7 @@
 //! rebuild test proves the projection reproduces them). The console's
 //! redrive and the overdue sweeper both go through here.
 
+use orch_contracts::EventId;
 use std::time::Duration;
 
 use orch_contracts::RawEventRecord;
@@ -43,7 +44,8 @@ impl StoredEvent {
         let received_at = self.accepted_at.ok_or("no acceptance time")?;
         Ok(RawEventRecord {
             schema: orch_contracts::SCHEMA_VERSION,
-            id: self.id,
+            id: EventId::try_from(self.id)
+                .map_err(|error| format!("its stored id is not an event id: {error}"))?,
             name: self.name,
             body: self.body,
             timestamp: self.event_timestamp.unwrap_or(received_at),
@@ -60,7 +62,7 @@ impl StoredEvent {
 #[derive(Debug, Default)]
 pub(crate) struct Republished {
     /// Ids the broker acknowledged, in order.
-    pub(crate) ids: Vec<String>,
+    pub(crate) ids: Vec<EventId>,
     /// Ids whose record could not be rebuilt, and why (logged; never sent).
     pub(crate) left_out: Vec<(String, String)>,
     /// Why it stopped before the end, if it did.
@@ -101,7 +103,7 @@ pub(crate) async fn republish(
                 producer
                     .send(
                         FutureRecord::to(topic)
-                            .key(&event.id)
+                            .key(event.id.as_str())
                             .payload(&payload)
                             .headers(headers),
                         SEND_WITHIN,

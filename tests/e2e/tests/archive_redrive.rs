@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use orch_archiver::{Application as Archiver, ArchiverConfig};
-use orch_contracts::{DeadLetterRecord, ErrorKind, RawEventRecord};
+use orch_contracts::{DeadLetterRecord, ErrorKind, EventId, RawEventRecord};
 use orch_objects::{ArchiveReader, Objects};
 use orchctl::dead_letters::{self, ArchiveArgs, LetterFilter, Source};
 use orchctl::redrive::{RedriveArgs, redrive};
@@ -149,7 +149,7 @@ async fn a_letter_gone_from_the_topic_is_listed_and_redriven_from_the_archive() 
     );
     assert_eq!(
         dry.redriven,
-        [("archived-only".to_owned(), 1, Source::Archive)]
+        [(EventId::parse("archived-only").unwrap(), 1, Source::Archive)]
     );
     assert!(
         redrive(&RedriveArgs {
@@ -195,7 +195,7 @@ async fn shorten_retention(kafka: &orch_kafka::KafkaConfig, topic: &str) {
 
 fn filler_letter(id: &str) -> DeadLetterRecord {
     let event = RawEventRecord::new(
-        id.into(),
+        EventId::parse(id).unwrap(),
         "filler".into(),
         "rolls the segment".into(),
         OffsetDateTime::now_utc(),

@@ -1,4 +1,4 @@
-use orch_contracts::DeadLetterRecord;
+use orch_contracts::{DeadLetterRecord, EventId};
 use orchctl::dead_letters::{ArchiveArgs, LetterFilter, Source};
 use orchctl::redrive::{RedriveArgs, redrive};
 use rdkafka::Message;
@@ -67,7 +67,7 @@ async fn a_redriven_dead_letter_is_delivered_once_the_fault_is_fixed_and_keeps_b
     );
     assert_eq!(
         dry.redriven,
-        [("second-round".to_owned(), 1, Source::Topic)]
+        [(EventId::parse("second-round").unwrap(), 1, Source::Topic)]
     );
     let done = redrive(&RedriveArgs {
         dry_run: false,

@@ -84,7 +84,10 @@ async fn raw_records(pipeline: &Pipeline, expected: usize) -> BTreeMap<String, V
     {
         let record: orch_contracts::RawEventRecord =
             serde_json::from_slice(message.payload().unwrap_or_default()).expect("a raw record");
-        by_id.entry(record.id).or_default().push(record.generation);
+        by_id
+            .entry(record.id.into_string())
+            .or_default()
+            .push(record.generation);
     }
     by_id
 }

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use orch_contracts::{ErrorKind, Status, StatusRecord};
+use orch_contracts::{ErrorKind, EventId, Status, StatusRecord};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
@@ -35,16 +35,17 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
                 .expect("status record produced");
         }
     };
+    let late = EventId::parse("late").unwrap();
     let retrying = StatusRecord {
         error_kind: Some(ErrorKind::ServerError),
         error_message: Some("HTTP 503".into()),
         http_status: Some(503),
-        ..StatusRecord::new("late", Status::Retrying, 1, "t", 0)
+        ..StatusRecord::new(&late, Status::Retrying, 1, "t", 0)
     };
     let delivered = StatusRecord {
         http_status: Some(200),
         brand: Some("testBrand".into()),
-        ..StatusRecord::new("late", Status::Delivered, 2, "t", 0)
+        ..StatusRecord::new(&late, Status::Delivered, 2, "t", 0)
     };
     // Delivered first, then the older retrying record arrives late, then a replay.
     send(delivered.clone()).await;
@@ -53,7 +54,7 @@ async fn a_late_or_replayed_status_never_moves_an_event_backwards() {
     send(delivered).await;
     send(retrying).await;
     // A marker behind them on the same partition (same key) shows they were all projected.
-    let marker = StatusRecord::new("late", Status::Retrying, 1, "t", 0);
+    let marker = StatusRecord::new(&late, Status::Retrying, 1, "t", 0);
     send(StatusRecord {
         error_message: Some("marker".into()),
         ..marker
@@ -104,16 +105,26 @@ async fn a_record_postgres_refuses_is_quarantined_and_the_rest_of_its_batch_proj
         .create()
         .unwrap();
     let topic = pipeline.kafka.topics().status;
-    // An id no index can hold (a btree entry is at most ~2.7 KB, and hex
-    // compresses only so far): Postgres refuses its row every time.
-    let huge_id: String = (0..1_000)
+    // A trace id no index can hold (a btree entry is at most ~2.7 KB, and
+    // hex compresses only so far): Postgres refuses its row every time.
+    let huge: String = (0..1_000)
         .map(|_| uuid::Uuid::new_v4().simple().to_string())
         .collect();
+    let status = |id: &str, trace_id: &str| {
+        let id = EventId::parse(id).unwrap();
+        orch_contracts::to_json(&StatusRecord::new(&id, Status::Retrying, 1, trace_id, 0))
+    };
+    // An id over the contract's 256 bytes does not parse: unreadable.
+    let huge_id = String::from_utf8(status("q-id", "t"))
+        .unwrap()
+        .replace("\"q-id\"", &format!("\"{}\"", &huge[..300]))
+        .into_bytes();
     let records: Vec<Vec<u8>> = vec![
-        orch_contracts::to_json(&StatusRecord::new("q-before", Status::Retrying, 1, "t", 0)),
-        orch_contracts::to_json(&StatusRecord::new(&huge_id, Status::Retrying, 1, "t", 0)),
+        status("q-before", "t"),
+        status("q-refused", &huge),
         b"{\"not\": \"a status record\"".to_vec(),
-        orch_contracts::to_json(&StatusRecord::new("q-after", Status::Retrying, 1, "t", 0)),
+        huge_id,
+        status("q-after", "t"),
     ];
     // One key, so one partition and (enqueued together) one batch.
     let deliveries: Vec<_> = records
@@ -139,12 +150,12 @@ async fn a_record_postgres_refuses_is_quarantined_and_the_rest_of_its_batch_proj
     let stats = loop {
         let (status, stats) = pipeline.query_get("/stats").await;
         assert_eq!(status, 200, "{stats}");
-        if stats["quarantined"] == 2 {
+        if stats["quarantined"] == 3 {
             break stats;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "two records never quarantined: {stats}"
+            "three records never quarantined: {stats}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -157,13 +168,16 @@ async fn a_record_postgres_refuses_is_quarantined_and_the_rest_of_its_batch_proj
     .fetch_all(&pool)
     .await
     .unwrap();
-    let [refused, unreadable] = rows.as_slice() else {
-        panic!("two quarantined rows: {rows:?}")
+    let [refused, unreadable, bad_id] = rows.as_slice() else {
+        panic!("three quarantined rows: {rows:?}")
     };
     assert_eq!(refused.0, "refused");
-    assert_eq!(refused.1.as_deref(), Some(&huge_id[..200]));
+    assert_eq!(refused.1.as_deref(), Some("q-refused"));
     assert!(refused.2.contains("index row"), "{}", refused.2);
     assert_eq!(refused.3, records[1], "the record is kept whole");
     assert_eq!(unreadable.0, "unreadable");
     assert_eq!(unreadable.3, records[2]);
+    assert_eq!(bad_id.0, "unreadable");
+    assert!(bad_id.2.contains("at most 256 bytes"), "{}", bad_id.2);
+    assert_eq!(bad_id.3, records[3]);
 }

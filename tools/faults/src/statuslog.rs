@@ -81,16 +81,16 @@ pub(crate) fn check(
             record.status.rank(),
             to_i32(record.attempt),
         );
-        match rows.get(&record.id) {
+        match rows.get(record.id.as_str()) {
             Some(row) if row.order() >= order => {}
             row => check.behind.push(Backwards {
-                id: record.id.clone(),
+                id: record.id.as_str().to_owned(),
                 from: order,
                 to: row.map_or((-1, -1, -1), Row::order),
             }),
         }
         let step = (
-            record.id.clone(),
+            record.id.as_str().to_owned(),
             order.0,
             record.status.as_str().to_owned(),
             order.2,

@@ -57,7 +57,7 @@ fn parse_reason(value: &str) -> Result<ErrorKind, String> {
 impl LetterFilter {
     /// Whether `letter` is wanted.
     pub fn wants(&self, letter: &DeadLetterRecord) -> bool {
-        (self.ids.is_empty() || self.ids.contains(&letter.id))
+        (self.ids.is_empty() || self.ids.iter().any(|id| id.as_str() == letter.id.as_str()))
             && self.reason.is_none_or(|reason| letter.reason == reason)
             && self
                 .since

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use orch_contracts::RawEventRecord;
+use orch_contracts::{EventId, RawEventRecord};
 use orch_kafka::FutureProducer;
 use rdkafka::producer::{FutureRecord, Producer};
 
@@ -43,7 +43,7 @@ pub struct RedriveReport {
     /// Records that are not dead letters (unreadable raw copies).
     pub unreadable: usize,
     /// (event id, new generation, where its letter was) re-published, or to be.
-    pub redriven: Vec<(String, u32, Source)>,
+    pub redriven: Vec<(EventId, u32, Source)>,
     pub applied: bool,
 }
 
@@ -68,7 +68,7 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
     };
     // The newest generation of each id: an event dead-lettered again after
     // a redrive goes round once more, from its latest letter.
-    let mut newest: BTreeMap<String, dead_letters::Found> = BTreeMap::new();
+    let mut newest: BTreeMap<EventId, dead_letters::Found> = BTreeMap::new();
     for found in letters.found {
         let newer = newest
             .get(&found.letter.id)
@@ -114,7 +114,7 @@ pub async fn redrive(args: &RedriveArgs) -> anyhow::Result<RedriveReport> {
         producer
             .send(
                 FutureRecord::to(&topics.raw)
-                    .key(&event.id)
+                    .key(event.id.as_str())
                     .payload(&payload)
                     .headers(headers),
                 Duration::from_secs(30),

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 /// A dead letter for a poison event `id`, as the dispatcher writes it.
 pub(crate) fn dead_letter(id: &str) -> DeadLetterRecord {
     let event = RawEventRecord::new(
-        id.into(),
+        orch_contracts::EventId::parse(id).unwrap(),
         "poison".into(),
         "a body the target refuses".into(),
         OffsetDateTime::now_utc(),
@@ -226,7 +226,7 @@ pub(crate) async fn read_archive(store: &ObjectStoreConfig) -> ArchiveContents {
         for archived in reader.letters(entry).await.expect("object read") {
             assert!((entry.first_offset..=entry.last_offset).contains(&archived.offset));
             let letter = archived.letter.expect("a dead letter");
-            *ids.entry(letter.id).or_insert(0) += 1;
+            *ids.entry(letter.id.into_string()).or_insert(0) += 1;
         }
     }
     ArchiveContents { entries, ids }

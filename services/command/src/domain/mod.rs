@@ -1,9 +1,8 @@
 //! Domain types parsed at the edge, so handlers only ever see valid values.
 
-mod event_id;
 mod event_time;
 mod new_event;
 
-pub use event_id::EventId;
 pub use event_time::EventTime;
 pub use new_event::NewEvent;
+pub use orch_contracts::EventId;

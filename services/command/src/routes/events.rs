@@ -165,7 +165,7 @@ pub(crate) async fn accept(
     let record = RawEventRecord {
         correlation_id: context.correlation_id.clone(),
         ..RawEventRecord::new(
-            event.id.into_string(),
+            event.id,
             event.name,
             event.body,
             event.timestamp.utc(),
@@ -204,7 +204,7 @@ pub(crate) async fn accept(
     let mut response = (
         StatusCode::ACCEPTED,
         Json(AcceptedEvent {
-            id: record.id,
+            id: record.id.into_string(),
             status: "accepted",
             trace_id: record.trace_id,
             status_url: status_url.clone(),

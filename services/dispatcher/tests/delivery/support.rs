@@ -257,7 +257,7 @@ impl Feeder {
     pub(crate) async fn send(&self, ids: &[String]) {
         let sends = ids.iter().map(|id| {
             let record = RawEventRecord::new(
-                id.clone(),
+                orch_contracts::EventId::parse(id).unwrap(),
                 format!("name of {id}"),
                 format!("body of {id}"),
                 time::OffsetDateTime::from_unix_timestamp(1_795_255_200).unwrap(),
@@ -307,7 +307,9 @@ pub(crate) async fn await_outcomes(
                         orch_contracts::Status::Delivered | orch_contracts::Status::DeadLettered
                     )
                 {
-                    outcomes.entry(record.id.clone()).or_insert(record);
+                    outcomes
+                        .entry(record.id.as_str().to_owned())
+                        .or_insert(record);
                 }
             }
             outcomes.len() >= ids.len()

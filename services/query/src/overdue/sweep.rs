@@ -112,7 +112,7 @@ impl Sweeper {
         let (ids, gens): (Vec<String>, Vec<i32>) = done
             .ids
             .iter()
-            .filter_map(|id| Some((id.clone(), *generations.get(id)?)))
+            .filter_map(|id| Some((id.as_str().to_owned(), *generations.get(id.as_str())?)))
             .unzip();
         sqlx::query(
             "INSERT INTO event_sweeps (event_id, generation, swept_at) \
