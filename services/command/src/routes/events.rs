@@ -15,6 +15,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
+use super::ingest_error::IngestError;
 use crate::intake::{self, Intake};
 use crate::internal_events::{EventAccepted, EventNotDurable};
 use crate::state::AppState;
@@ -133,7 +134,7 @@ pub(crate) async fn accept(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Response {
+) -> Result<Response, IngestError> {
     let body = match &body {
         Ok(body) => Ok(&body[..]),
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -144,10 +145,7 @@ pub(crate) async fn accept(
     let Intake {
         event,
         correlation_id,
-    } = match intake::read_request(&headers, body) {
-        Ok(intake) => intake,
-        Err(problem) => return problem.into_response(),
-    };
+    } = intake::read_request(&headers, body).map_err(IngestError::Refused)?;
 
     tracing::Span::current().record("event_id", event.id.as_str());
     // The record's headers name the publish span, so the dispatcher's and the
@@ -181,17 +179,11 @@ pub(crate) async fn accept(
         Ok(Ok(durable)) => durable,
         Err(_) => {
             EventNotDurable::Deadline.emit();
-            return Problem::unavailable(
-                "The event was not confirmed durable in time, so it is not accepted; it may still arrive, and sending it again is safe (the id makes a repeat harmless).",
-            )
-            .into_response();
+            return Err(IngestError::NotDurableInTime);
         }
         Ok(Err(error)) => {
             EventNotDurable::Failed(&error).emit();
-            return Problem::unavailable(
-                "The event could not be made durable, so it was not accepted; send it again later.",
-            )
-            .into_response();
+            return Err(IngestError::NotDurable);
         }
     };
     EventAccepted { durable_in }.emit();
@@ -220,7 +212,7 @@ pub(crate) async fn accept(
     {
         response.headers_mut().insert(HEADER_CORRELATION_ID, value);
     }
-    response
+    Ok(response)
 }
 
 /// Ids may hold `/`, `?`, spaces or any Unicode: escape all but the unreserved

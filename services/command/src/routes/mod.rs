@@ -1,6 +1,7 @@
 //! HTTP routes, one resource per file.
 
 mod events;
+mod ingest_error;
 pub(crate) mod openapi;
 mod ops;
 

@@ -307,7 +307,13 @@ mod tests {
     use orch_contracts::{ErrorKind, Status};
 
     fn status(id: &str, status: Status, attempt: u32, generation: u32) -> StatusRecord {
-        StatusRecord::new(&orch_contracts::EventId::parse(id).unwrap(), status, attempt, "t", generation)
+        StatusRecord::new(
+            &orch_contracts::EventId::parse(id).unwrap(),
+            status,
+            attempt,
+            "t",
+            generation,
+        )
     }
 
     #[test]
